@@ -1,0 +1,187 @@
+// Internal: the scheduler's record of one trellis task, and the coroutine
+// that forms the outermost frame of every task.
+//
+// A trellis task is a chain of coroutine frames: the outermost one
+// (task_root, whose promise *is* the task_state, so a task costs one
+// allocation for its bookkeeping) awaits the user's task<T>, which awaits
+// others, and so on. The chain passes control up and down by symmetric
+// transfer without involving the scheduler. Only when a leaf awaitable
+// blocks (wait_task_rescheduled, a checkpoint, a sleep) does control return
+// to the runner; that awaitable records the frame to resume in
+// `resume_point_`.
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <typeinfo>
+#include <utility>
+
+#include "trellis/detail/intrusive_list.hpp"
+#include "trellis/task.hpp"
+
+namespace trellis {
+class nursery;
+class cancel_scope;
+
+namespace lowlevel {
+// What an abort callback reports when the scheduler asks it to abandon a
+// blocked operation because the task was cancelled.
+enum class abort_result {
+    succeeded,  // the operation is undone; the scheduler resumes the task with `cancelled`
+    failed,     // the operation cannot be undone now; whoever completes it reschedules the task
+};
+}  // namespace lowlevel
+
+namespace detail {
+
+class runner;
+struct in_nursery_tag;
+struct in_scope_tag;
+
+// A non-owning reference to the abort callback of a blocked task. The
+// callback itself lives in the awaiter, inside the blocked coroutine frame,
+// so it stays valid for exactly as long as the task is blocked.
+struct abort_ref {
+    void* self = nullptr;
+    lowlevel::abort_result (*call)(void* self, const std::exception_ptr& cancel) = nullptr;
+    explicit operator bool() const noexcept { return call != nullptr; }
+};
+
+enum class task_phase : std::uint8_t {
+    runnable,  // on the run queue
+    running,   // being resumed by the runner right now
+    blocked,   // suspended in wait_task_rescheduled; abort_ may be set
+    exited,    // the root frame reached final_suspend
+};
+
+class task_state : public list_node<in_nursery_tag>, public list_node<in_scope_tag> {
+public:
+    // All fields are touched only on the run's thread.
+    runner* runner_ = nullptr;
+    // Invariant: the task is on parent_nursery_->children_ until it exits.
+    // Null for the root task.
+    nursery* parent_nursery_ = nullptr;
+    // Invariant: the task is on scope_->tasks_; scope_ is the innermost
+    // cancel scope the task is inside (a nursery's scope for a new child).
+    cancel_scope* scope_ = nullptr;
+    // The innermost nursery this task has open; the rest via nursery::outer_.
+    nursery* innermost_nursery_ = nullptr;
+    // Invariant: set whenever phase_ is runnable or blocked.
+    std::coroutine_handle<> resume_point_;
+    // Invariant: non-null only while blocked and not yet asked to abort.
+    abort_ref abort_;
+    // The error the next resumption raises in the task (set by reschedule).
+    std::exception_ptr resume_error_;
+    // The error the task's function ended with, if any.
+    std::exception_ptr exit_error_;
+    const std::type_info* fn_type_ = nullptr;
+    std::unique_ptr<std::string> name_;
+    std::uint64_t id_ = 0;
+    task_phase phase_ = task_phase::runnable;
+    // System tasks: an error escaping one crashes the whole run.
+    bool is_system_ = false;
+};
+
+// The coroutine type of a task's outermost frame. Its promise is the
+// task_state. At final_suspend it marks the task exited and returns control
+// to the runner, which reports the exit to the nursery and destroys the
+// frame.
+class task_root {
+public:
+    struct promise_type : task_state {
+        task_root get_return_object() noexcept {
+            return task_root(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        std::suspend_always initial_suspend() const noexcept { return {}; }
+        struct final_awaiter {
+            bool await_ready() const noexcept { return false; }
+            void await_suspend(std::coroutine_handle<promise_type> self) const noexcept {
+                self.promise().phase_ = task_phase::exited;
+            }
+            void await_resume() const noexcept {}
+        };
+        final_awaiter final_suspend() const noexcept { return {}; }
+        void return_void() noexcept {}
+        void unhandled_exception() noexcept { exit_error_ = std::current_exception(); }
+    };
+    using handle = std::coroutine_handle<promise_type>;
+
+    task_root(task_root&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+    task_root& operator=(task_root&&) = delete;
+    ~task_root() {
+        if (frame_) frame_.destroy();
+    }
+    handle release() noexcept { return std::exchange(frame_, {}); }
+
+private:
+    explicit task_root(handle frame) noexcept : frame_(frame) {}
+    handle frame_;
+};
+
+// Awaited only by task roots: runs the user's task and records its error as
+// the task's exit error, without rethrowing it.
+template <class T>
+auto run_as_task_body(task<T>&& body);
+
+// The outermost frame of a spawned task. Its parameters are the callable and
+// its arguments, so they live exactly as long as the task does.
+template <class F, class... A>
+task_root make_task_root(F fn, A... args) {
+    co_await run_as_task_body(std::invoke(std::move(fn), std::move(args)...));
+}
+
+template <class T>
+auto run_as_task_body(task<T>&& body) {
+    struct awaiter {
+        task<T> owned;
+        bool await_ready() const noexcept { return false; }
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<task_root::promise_type> root) noexcept {
+            root_ = &root.promise();
+            auto frame = task_access<T>::frame(owned);
+            frame.promise().continuation_ = root;
+            return frame;
+        }
+        void await_resume() noexcept {
+            auto result = task_access<T>::frame(owned).promise().take_outcome();
+            if (result.has_error()) root_->exit_error_ = result.error();
+        }
+        task_state* root_ = nullptr;
+    };
+    return awaiter{std::move(body)};
+}
+
+// An optional name for a spawned task (see trellis::named).
+struct spawn_name {
+    const std::string* explicit_name = nullptr;
+    const std::type_info* fn_type = nullptr;
+};
+
+// ---- The scheduler's entry points used by header templates. ----
+
+// The task currently running on this thread. Throws run_error naming
+// `caller` if this thread is not inside a trellis task.
+task_state& current_task_or_throw(const char* caller);
+// The run active on this thread (in a task or in a host callback during a
+// guest run). Throws run_error naming `caller` otherwise.
+runner& current_runner_or_throw(const char* caller);
+// Null when no run is active on this thread.
+runner* current_runner_or_null() noexcept;
+task_state* current_task_or_null() noexcept;
+
+// Makes `root` a new child task of `into`. Throws run_error if the nursery
+// is closed or belongs to another run.
+void spawn(nursery& into, task_root root, spawn_name name);
+
+// Blocks the current task until someone reschedules it (see
+// lowlevel::wait_task_rescheduled); delivers a pending cancellation at once.
+void block_current(std::coroutine_handle<> resume_point, abort_ref abort);
+// Called on resumption from block_current: rethrows the error given to
+// reschedule, if any.
+void finish_blocking(task_state& task);
+
+}  // namespace detail
+}  // namespace trellis

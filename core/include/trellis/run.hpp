@@ -1,0 +1,94 @@
+// trellis::run: runs an async function to completion on the calling thread,
+// like trio.run.
+//
+//   int main() { return trellis::run(main_task); }
+//
+// The calling thread becomes the run's thread: it blocks in epoll between
+// scheduling steps until the main task and every system task have finished.
+// Returns the main task's value, or rethrows its error. A system task's error
+// (or a token callback's) cancels everything and is rethrown instead.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "trellis/clock.hpp"
+#include "trellis/instrument.hpp"
+#include "trellis/nursery.hpp"
+#include "trellis/outcome.hpp"
+#include "trellis/task.hpp"
+
+namespace trellis {
+
+struct run_options {
+    // The clock the run reads time from; null means trellis::system_clock.
+    std::shared_ptr<trellis::clock> clock;
+    // Instruments installed before the run starts (see instrument.hpp).
+    std::vector<std::shared_ptr<lowlevel::instrument>> instruments;
+    // When true a nursery raises an exception_group even for a single error,
+    // as Trio does by default; when false (the default) a single error is
+    // raised as itself.
+    bool strict_exception_groups = false;
+};
+
+namespace detail {
+// Drives a run of `main` on this thread until it is over; returns the
+// run's crash error (a system task's or a token callback's), if any.
+// Throws run_error if a run is already active on this thread.
+std::exception_ptr drive_run(const run_options& options, std::function<task<>()> main);
+}  // namespace detail
+
+// Runs fn(args...) with the given options. The callable and arguments live
+// until the main task has finished. Throws run_error when called inside a
+// run (co_await the function instead).
+template <class F, class... A>
+    requires(!std::is_same_v<std::decay_t<F>, run_options>)
+auto run(const run_options& options, F fn, A... args) -> detail::async_result_t<F, A...> {
+    static_assert(detail::check_async_callable<F, A...>());
+    using R = detail::async_result_t<F, A...>;
+    outcome<R> result;
+    auto crash = detail::drive_run(options, [&]() -> task<> {
+        result = co_await detail::capture(std::invoke(std::move(fn), std::move(args)...));
+    });
+    if (crash) std::rethrow_exception(crash);
+    return result.unwrap();
+}
+
+// Runs fn(args...) with default options.
+template <class F, class... A>
+    requires(!std::is_same_v<std::decay_t<F>, run_options>)
+auto run(F fn, A... args) -> detail::async_result_t<F, A...> {
+    return run(run_options{}, std::move(fn), std::move(args)...);
+}
+
+namespace lowlevel {
+
+namespace detail_system {
+nursery& system_nursery(const char* caller);
+void mark_last_spawned_as_system(nursery& n);
+}  // namespace detail_system
+
+// Starts fn(args...) as a system task: a child of the root task rather than
+// of any user nursery. System tasks are cancelled when the main task
+// finishes; an error escaping one cancels the whole run and comes out of
+// trellis::run. Not a checkpoint. Throws run_error outside a run or after
+// the main task has finished.
+template <class F, class... A>
+    requires(!std::is_same_v<std::decay_t<F>, named>)
+void spawn_system_task(F&& fn, A&&... args) {
+    auto& n = detail_system::system_nursery("lowlevel::spawn_system_task");
+    n.start_soon(std::forward<F>(fn), std::forward<A>(args)...);
+    detail_system::mark_last_spawned_as_system(n);
+}
+template <class F, class... A>
+void spawn_system_task(const named& name, F&& fn, A&&... args) {
+    auto& n = detail_system::system_nursery("lowlevel::spawn_system_task");
+    n.start_soon(name, std::forward<F>(fn), std::forward<A>(args)...);
+    detail_system::mark_last_spawned_as_system(n);
+}
+
+}  // namespace lowlevel
+}  // namespace trellis

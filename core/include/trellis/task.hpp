@@ -1,0 +1,234 @@
+// trellis::task<T>: the coroutine type of every trellis async function.
+//
+// A task<T> is lazy and move-only: calling an async function only creates its
+// frame; nothing runs until the task is co_awaited, and then it runs as part
+// of the awaiting trellis task (same cancel scopes, same task-local values),
+// handing control back with symmetric transfer when it finishes. The task
+// object owns the frame and destroys it, finished or not.
+//
+// T may be void, a value type or a move-only type; references are not allowed
+// (return a pointer or std::reference_wrapper if you must).
+//
+// Inside a task<T> only trellis awaitables may be co_awaited: a foreign
+// awaitable would resume the coroutine behind the scheduler's back. The check
+// is at compile time.
+#pragma once
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "trellis/errors.hpp"
+#include "trellis/outcome.hpp"
+
+namespace trellis {
+
+template <class T = void>
+class task;
+
+namespace detail {
+
+// An awaitable type opts in to being awaited inside trellis tasks by
+// declaring `void trellis_awaitable() const noexcept {}`.
+template <class A>
+concept trellis_awaitable = requires { typename std::remove_cvref_t<A>::trellis_awaitable; };
+
+class task_promise_base {
+public:
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+
+    struct final_awaiter {
+        bool await_ready() const noexcept { return false; }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) const noexcept {
+            return self.promise().continuation_;
+        }
+        void await_resume() const noexcept {}
+    };
+    final_awaiter final_suspend() const noexcept { return {}; }
+
+    void unhandled_exception() noexcept { error_ = std::current_exception(); }
+
+    template <class A>
+    A&& await_transform(A&& awaitable) const noexcept {
+        static_assert(trellis_awaitable<A>,
+                      "trellis: only trellis awaitables (trellis::task, trellis::sleep, "
+                      "lowlevel::wait_task_rescheduled, ...) may be co_awaited inside a "
+                      "trellis::task; a foreign awaitable would resume the task outside the "
+                      "scheduler");
+        return std::forward<A>(awaitable);
+    }
+
+    std::coroutine_handle<> continuation_;
+    std::exception_ptr error_;
+};
+
+template <class T>
+class task_promise : public task_promise_base {
+public:
+    task<T> get_return_object() noexcept;
+
+    template <class U>
+        requires std::is_constructible_v<T, U&&>
+    void return_value(U&& value) {
+        value_.emplace(std::forward<U>(value));
+    }
+
+    outcome<T> take_outcome() {
+        if (error_) return outcome<T>::from_error(std::move(error_));
+        return outcome<T>::from_value(std::move(*value_));
+    }
+    T take_value() {
+        if (error_) std::rethrow_exception(std::move(error_));
+        return std::move(*value_);
+    }
+
+private:
+    std::optional<T> value_;
+};
+
+template <>
+class task_promise<void> : public task_promise_base {
+public:
+    task<void> get_return_object() noexcept;
+    void return_void() noexcept {}
+
+    outcome<void> take_outcome() {
+        if (error_) return outcome<void>::from_error(std::move(error_));
+        return outcome<void>::from_value();
+    }
+    void take_value() {
+        if (error_) std::rethrow_exception(std::move(error_));
+    }
+};
+
+template <class T>
+struct task_access;
+
+}  // namespace detail
+
+template <class T>
+class [[nodiscard]] task {
+    static_assert(!std::is_reference_v<T>, "trellis::task<T>: T may not be a reference");
+
+public:
+    using promise_type = detail::task_promise<T>;
+    using value_type = T;
+    void trellis_awaitable() const noexcept {}
+
+    task() noexcept = default;
+    task(task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+    task& operator=(task&& other) noexcept {
+        if (this != &other) {
+            if (frame_) frame_.destroy();
+            frame_ = std::exchange(other.frame_, {});
+        }
+        return *this;
+    }
+    task(const task&) = delete;
+    task& operator=(const task&) = delete;
+    ~task() {
+        if (frame_) frame_.destroy();
+    }
+
+    // True if this task owns a coroutine frame (it was not moved from).
+    explicit operator bool() const noexcept { return static_cast<bool>(frame_); }
+
+    // Runs the task as part of the awaiting trellis task and returns its value
+    // or rethrows its exception. Whether this is a checkpoint depends on the
+    // task's body. Awaiting an empty task throws run_error.
+    auto operator co_await() && {
+        struct awaiter {
+            void trellis_awaitable() const noexcept {}
+            std::coroutine_handle<promise_type> frame;
+            bool await_ready() const {
+                if (!frame) throw run_error("co_await on an empty (moved-from) trellis::task");
+                return false;
+            }
+            std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+                frame.promise().continuation_ = caller;
+                return frame;
+            }
+            T await_resume() { return frame.promise().take_value(); }
+        };
+        return awaiter{frame_};
+    }
+
+private:
+    explicit task(std::coroutine_handle<promise_type> frame) noexcept : frame_(frame) {}
+    friend class detail::task_promise<T>;
+    friend struct detail::task_access<T>;
+
+    std::coroutine_handle<promise_type> frame_;
+};
+
+namespace detail {
+
+template <class T>
+task<T> task_promise<T>::get_return_object() noexcept {
+    return task<T>(std::coroutine_handle<task_promise<T>>::from_promise(*this));
+}
+inline task<void> task_promise<void>::get_return_object() noexcept {
+    return task<void>(std::coroutine_handle<task_promise<void>>::from_promise(*this));
+}
+
+template <class T>
+struct task_access {
+    static std::coroutine_handle<task_promise<T>> frame(const task<T>& t) noexcept { return t.frame_; }
+};
+
+// co_await capture(std::move(t)) runs t like co_await t does, but hands back
+// its outcome instead of rethrowing. Scopes and nurseries use it to inspect a
+// body's error without paying for an extra throw.
+template <class T>
+auto capture(task<T>&& t) {
+    struct awaiter {
+        void trellis_awaitable() const noexcept {}
+        task<T> owned;
+        bool await_ready() const {
+            if (!owned) throw run_error("co_await on an empty (moved-from) trellis::task");
+            return false;
+        }
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+            auto frame = task_access<T>::frame(owned);
+            frame.promise().continuation_ = caller;
+            return frame;
+        }
+        outcome<T> await_resume() { return task_access<T>::frame(owned).promise().take_outcome(); }
+    };
+    return awaiter{std::move(t)};
+}
+
+// The trait behind every "callable and its arguments" API: what the callable
+// returns, checked to be a trellis::task with a message that says what to do.
+template <class F, class... A>
+using invoke_result_t = std::invoke_result_t<std::decay_t<F>&&, std::decay_t<A>&&...>;
+
+template <class R>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {
+    using value_type = T;
+};
+
+template <class F, class... A>
+constexpr bool check_async_callable() {
+    static_assert(!is_task<std::decay_t<F>>::value,
+                  "trellis: pass the async function and its arguments separately "
+                  "(start_soon(child, 1)), not an already-created task (start_soon(child(1)))");
+    static_assert(std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>,
+                  "trellis: the callable cannot be called with these arguments");
+    if constexpr (std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>) {
+        static_assert(is_task<invoke_result_t<F, A...>>::value,
+                      "trellis: the callable must return trellis::task<T>");
+    }
+    return true;
+}
+
+template <class F, class... A>
+using async_result_t = typename is_task<invoke_result_t<F, A...>>::value_type;
+
+}  // namespace detail
+}  // namespace trellis

@@ -1,0 +1,56 @@
+#include "entry_queue.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+#include "trellis/errors.hpp"
+
+namespace trellis::detail {
+
+entry_queue::entry_queue() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "trellis: eventfd");
+}
+
+entry_queue::~entry_queue() { ::close(fd_); }
+
+void entry_queue::post(std::function<void()> fn) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_)
+            throw run_error(
+                "token::run_sync_soon: the trellis run this token belongs to has finished");
+        queue_.push_back(std::move(fn));
+    }
+    wake();
+}
+
+void entry_queue::wake() noexcept {
+    if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+    std::uint64_t one = 1;
+    // EAGAIN (counter full) still leaves the fd readable, which is all we need.
+    [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);
+}
+
+std::vector<std::function<void()>> entry_queue::take() {
+    wake_pending_.store(false, std::memory_order_release);
+    std::uint64_t count;
+    [[maybe_unused]] auto n = ::read(fd_, &count, sizeof count);
+    std::vector<std::function<void()>> taken;
+    std::lock_guard lock(mutex_);
+    taken.swap(queue_);
+    return taken;
+}
+
+std::vector<std::function<void()>> entry_queue::close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    std::vector<std::function<void()>> taken;
+    taken.swap(queue_);
+    return taken;
+}
+
+}  // namespace trellis::detail

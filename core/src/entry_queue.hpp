@@ -1,0 +1,45 @@
+// Internal: the run's queue of callbacks posted from other threads (what a
+// token feeds), and the eventfd that wakes the run's I/O wait.
+//
+// Threads: post() and wake() may be called from any thread; take() and
+// close() only on the run's thread. The queue is shared (tokens keep it
+// alive after the run), so it owns its eventfd.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace trellis::detail {
+
+class entry_queue {
+public:
+    entry_queue();
+    ~entry_queue();
+    entry_queue(const entry_queue&) = delete;
+    entry_queue& operator=(const entry_queue&) = delete;
+
+    // The eventfd the run polls; readable when callbacks or a wake-up wait.
+    int fd() const noexcept { return fd_; }
+
+    // Queues fn. Throws run_error once the run has finished.
+    void post(std::function<void()> fn);
+    // Makes the run's I/O wait return without queueing anything.
+    void wake() noexcept;
+    // Consumes pending wake-ups and takes the queued callbacks.
+    std::vector<std::function<void()>> take();
+    // Refuses further posts; returns what was still queued.
+    std::vector<std::function<void()>> close();
+
+private:
+    int fd_;
+    std::mutex mutex_;
+    std::vector<std::function<void()>> queue_;  // guarded by mutex_
+    bool closed_ = false;                       // guarded by mutex_
+    // Coalesces wake-ups: set by whoever wrote to the eventfd, cleared by
+    // take() before it reads the eventfd, so no post is ever missed.
+    std::atomic<bool> wake_pending_{false};
+};
+
+}  // namespace trellis::detail

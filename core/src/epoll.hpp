@@ -1,0 +1,70 @@
+// Internal: the I/O manager. One epoll instance per run; at most one waiting
+// task per fd and direction; one-shot interests re-armed per wait.
+//
+// Threads: wait() touches only the epoll fd and the caller's buffer, so the
+// guest driver may run it on its worker thread while the run's thread is
+// idle. Everything else runs on the run's thread, never during a wait()
+// except epoll_ctl, which the kernel makes safe against a concurrent wait.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <span>
+#include <vector>
+
+#include "trellis/clock.hpp"
+#include "trellis/detail/task_state.hpp"
+
+namespace trellis::detail {
+
+class runner;
+
+class io_manager {
+public:
+    // wake_fd: an fd (the entry queue's eventfd) to watch permanently;
+    // dispatch() reports when it fired.
+    explicit io_manager(int wake_fd);
+    ~io_manager();
+    io_manager(const io_manager&) = delete;
+    io_manager& operator=(const io_manager&) = delete;
+
+    int epoll_fd() const noexcept { return epfd_; }
+
+    // Waits up to `timeout` (duration::max(): no limit; zero: poll) and
+    // replaces `events` with what arrived. Retries on EINTR.
+    void wait(duration timeout, std::vector<epoll_event>& events) const;
+
+    // Wakes the tasks the events are for. Returns true if the wake fd was
+    // among them.
+    bool dispatch(std::span<const epoll_event> events, runner& r);
+
+    // Registers `task` as the waiter for fd in one direction. Throws
+    // busy_resource_error if there is one already, std::system_error if fd
+    // cannot be polled.
+    void add_waiter(int fd, bool writable, task_state& task);
+    // Forgets the waiter (its wait was cancelled).
+    void remove_waiter(int fd, bool writable) noexcept;
+    // Wakes both waiters of fd with closed_resource_error and drops fd.
+    void notify_closing(int fd, runner& r);
+
+    // True if some task waits on some fd (debug checks).
+    std::size_t waiter_count() const noexcept { return waiters_; }
+
+private:
+    struct fd_waiters {
+        task_state* reader = nullptr;
+        task_state* writer = nullptr;
+        // The interest currently armed in the kernel (0 when disarmed).
+        std::uint32_t armed = 0;
+    };
+    // Makes the kernel interest match the waiters; throws std::system_error.
+    void update(int fd);
+    fd_waiters& slot(int fd);
+
+    int epfd_;
+    int wake_fd_;
+    std::vector<fd_waiters> fds_;  // indexed by fd
+    std::size_t waiters_ = 0;
+};
+
+}  // namespace trellis::detail

@@ -1,0 +1,152 @@
+// Nurseries: joining children, combining their errors, and the start()
+// handshake's move of a task from a temporary nursery into its target.
+
+#include <cassert>
+
+#include "runner.hpp"
+#include "trellis/checkpoint.hpp"
+#include "trellis/exception_group.hpp"
+#include "trellis/wait_task_rescheduled.hpp"
+
+namespace trellis {
+
+using detail::nursery_access;
+using detail::scope_access;
+using detail::task_state;
+
+nursery::~nursery() = default;
+
+std::vector<lowlevel::task_handle> nursery::child_tasks() const {
+    std::vector<lowlevel::task_handle> result;
+    children_.for_each([&](task_state* t) { result.emplace_back(t); });
+    return result;
+}
+
+namespace detail {
+
+void nursery_access::open(nursery& n) {
+    task_state& t = current_task_or_throw("trellis::open_nursery");
+    scope_access::enter(n.scope_, "trellis::open_nursery");
+    n.parent_task_ = &t;
+    n.outer_ = t.innermost_nursery_;
+    t.innermost_nursery_ = &n;
+}
+
+void nursery_access::check_open(const nursery& n, const char* caller) {
+    runner* r = current_runner_or_null();
+    if (!r)
+        throw run_error(std::string(caller) +
+                        ": called outside a trellis run (from another thread, post through "
+                        "trellis::token::run_sync_soon)");
+    if (n.parent_task_->runner_ != r)
+        throw run_error(std::string(caller) + ": the nursery belongs to a different trellis run");
+    if (n.closed_)
+        throw run_error(std::string(caller) +
+                        ": the nursery is closed (its body returned and all its children "
+                        "finished); start tasks in a nursery that is still open");
+}
+
+void nursery_access::add_child(nursery& n, task_state& child) noexcept {
+    child.parent_nursery_ = &n;
+    n.children_.push_back(&child);
+    scope_access::attach_task(n.scope_, child);
+}
+
+void nursery_access::remove_child(nursery& n, task_state& child) {
+    scope_access::detach_task(*child.scope_, child);
+    n.children_.remove(&child);
+    child.parent_nursery_ = nullptr;
+    if (child.exit_error_) add_error(n, child.exit_error_);
+    check_closed(n);
+}
+
+void nursery_access::remove_child_silently(nursery& n, task_state& child) noexcept {
+    n.children_.remove(&child);
+    child.parent_nursery_ = nullptr;
+}
+
+void nursery_access::add_error(nursery& n, std::exception_ptr error) {
+    n.errors_.push_back(std::move(error));
+    n.scope_.cancel();
+}
+
+void nursery_access::check_closed(nursery& n) {
+    if (!n.body_done_ || !n.children_.empty() || n.pending_starts_ > 0) return;
+    n.closed_ = true;
+    if (task_state* parent = std::exchange(n.waiting_parent_, nullptr))
+        parent->runner_->reschedule(*parent, nullptr);
+}
+
+void nursery_access::finish_start(nursery& n) {
+    --n.pending_starts_;
+    check_closed(n);
+}
+
+task<> nursery_access::join(nursery& n, std::exception_ptr body_error) {
+    if (body_error) add_error(n, std::move(body_error));
+    n.body_done_ = true;
+    check_closed(n);
+    if (!n.closed_) {
+        n.waiting_parent_ = &current_task_or_throw("trellis::open_nursery");
+        // If the parent is cancelled meanwhile, the children are inside the
+        // same scopes and get cancelled too; the parent records the
+        // cancellation and keeps waiting for them.
+        co_await lowlevel::wait_task_rescheduled([&n](const std::exception_ptr& cancel) {
+            add_error(n, cancel);
+            return lowlevel::abort_result::failed;
+        });
+    } else {
+        // Nothing to wait for, but leaving a nursery is still a checkpoint.
+        auto result = co_await capture([]() -> task<> { co_await checkpoint(); }());
+        if (result.has_error()) add_error(n, result.error());
+    }
+}
+
+std::exception_ptr nursery_access::close(nursery& n) noexcept {
+    task_state& t = *n.parent_task_;
+    assert(t.innermost_nursery_ == &n && "trellis bug: nurseries closed out of order");
+    t.innermost_nursery_ = n.outer_;
+    runner& r = *t.runner_;
+
+    // A cancellation travels no further than some enclosing scope, while
+    // any other error travels on past it; so when both kinds are present,
+    // raising only the other errors ends in the same place.
+    std::vector<std::exception_ptr> errors;
+    std::exception_ptr first_cancel;
+    for (auto& e : n.errors_) {
+        if (r.is_cancelled(e)) {
+            if (!first_cancel) first_cancel = e;
+        } else {
+            errors.push_back(e);
+        }
+    }
+    n.errors_.clear();
+    std::exception_ptr combined;
+    if (errors.size() == 1 && !r.strict_exception_groups())
+        combined = errors.front();
+    else if (!errors.empty())
+        combined = std::make_exception_ptr(exception_group(std::move(errors)));
+    else
+        combined = first_cancel;
+    return scope_access::exit(n.scope_, std::move(combined));
+}
+
+void nursery_access::adopt(nursery& temporary, nursery& target) {
+    if (target.closed_)
+        throw run_error("task_status::started: the target nursery is already closed");
+    while (task_state* t = temporary.children_.front()) {
+        temporary.children_.remove(t);
+        target.children_.push_back(t);
+        t->parent_nursery_ = &target;
+    }
+    scope_access::move_children(temporary.scope_, target.scope_, temporary.parent_task_);
+    check_closed(temporary);
+}
+
+void complete_start(nursery& temporary, nursery& target) {
+    current_task_or_throw("task_status::started");
+    nursery_access::adopt(temporary, target);
+}
+
+}  // namespace detail
+}  // namespace trellis

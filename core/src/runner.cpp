@@ -1,0 +1,392 @@
+#include "runner.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+
+#include "trellis/cancelled.hpp"
+#include "trellis/exception_group.hpp"
+#include "trellis/testing/mock_clock.hpp"
+
+namespace trellis::detail {
+
+thread_local thread_context tls;
+
+struct cancelled_factory {
+    static cancelled make() { return cancelled(); }
+};
+
+namespace {
+
+runner& claim_thread(runner& r) {
+    if (tls.run)
+        throw run_error(
+            "trellis::run: a trellis run is already active on this thread; co_await the "
+            "function inside the run instead of starting a nested one");
+    tls.run = &r;
+    return r;
+}
+
+std::shared_ptr<trellis::clock> clock_or_default(const run_options& options) {
+    if (options.clock) return options.clock;
+    return std::make_shared<system_clock>();
+}
+
+// The root task: opens the system nursery and runs the main task in it.
+// When the main task ends, the system nursery is cancelled, so system tasks
+// end too; errors of system tasks come out of the nursery and end up as
+// the root task's exit error, which is the run's crash error.
+task<> root_body(runner* r, std::function<task<>()> main) {
+    co_await open_nursery([r, &main](nursery& system) -> task<> {
+        r->set_system_nursery(&system);
+        system.start_soon(named("<main>"), [r, &main]() -> task<> {
+            co_await main();
+            r->system_nursery()->cancel_scope().cancel();
+        });
+        co_return;
+    });
+    r->set_system_nursery(nullptr);
+}
+
+}  // namespace
+
+runner::runner(const run_options& options)
+    : entries_(std::make_shared<entry_queue>()),
+      io_(entries_->fd()),
+      clock_(clock_or_default(options)),
+      instruments_(options.instruments),
+      cancelled_(std::make_exception_ptr(cancelled_factory::make())),
+      strict_groups_(options.strict_exception_groups) {
+    claim_thread(*this);
+    scope_access::make_root(root_scope_, *this);
+    clock_->start_clock();
+    notify_instruments(&lowlevel::instrument::before_run);
+}
+
+runner::~runner() {
+    if (!root_exited_) abandon();
+    if (!finished_) {
+        entries_->close();
+        clock_->stop_clock();
+    }
+    if (tls.run == this) tls = {};
+}
+
+void runner::start(std::function<task<>()> main) {
+    task_root root = make_task_root(&root_body, this, std::move(main));
+    task_state& t = root.release().promise();
+    t.runner_ = this;
+    t.id_ = next_task_id_++;
+    t.name_ = std::make_unique<std::string>("<root>");
+    t.is_system_ = true;
+    root_ = &t;
+    scope_access::attach_task(root_scope_, t);
+    t.resume_point_ = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
+    t.phase_ = task_phase::runnable;
+    runq_.push_back(&t);
+    notify_instruments(&lowlevel::instrument::task_spawned, lowlevel::task_handle(&t));
+}
+
+// ---- The step. ----
+
+duration runner::step(std::span<const epoll_event> events) {
+    in_step_ = true;
+    const bool woken = !events.empty() && io_.dispatch(events, *this);
+    if (woken) run_posted_callbacks();
+    fire_deadlines();
+    if (woken) idle_primed_ = idle_kind::none;  // a forced wake-up is not idleness
+    handle_idleness();
+    run_batch();
+    const duration wait = next_wait();
+    check_invariants();
+    in_step_ = false;
+    return wait;
+}
+
+void runner::run_posted_callbacks() {
+    for (auto& callback : entries_->take()) {
+        try {
+            callback();
+        } catch (...) {
+            crash(std::current_exception());
+        }
+    }
+}
+
+void runner::fire_deadlines() {
+    if (deadlines_.empty()) return;
+    const time_point now = clock_->current_time();
+    while (!deadlines_.empty() && deadlines_.top()->when <= now) {
+        timer& due = *deadlines_.top();
+        deadlines_.disarm(due);
+        due.fire(due);
+    }
+}
+
+void runner::handle_idleness() {
+    const idle_kind primed = std::exchange(idle_primed_, idle_kind::none);
+    if (primed == idle_kind::none || !runq_.empty()) return;
+    if (primed == idle_kind::idle_waiters) {
+        // Wake everyone with the smallest cushion; larger cushions wait on.
+        const duration cushion = idle_waiters_.begin()->first.first;
+        while (!idle_waiters_.empty() && idle_waiters_.begin()->first.first == cushion) {
+            task_state* t = idle_waiters_.begin()->second;
+            idle_waiters_.erase(idle_waiters_.begin());
+            reschedule(*t, nullptr);
+        }
+    } else if (auto* mock = dynamic_cast<testing::mock_clock*>(clock_.get())) {
+        const time_point next = deadlines_.earliest();
+        if (next == inf) return;
+        const time_point now = mock->current_time();
+        if (next > now) mock->jump(next - now);
+        fire_deadlines();
+    }
+}
+
+void runner::run_batch() {
+    assert(batch_.empty());
+    batch_.swap(runq_);
+    for (task_state* t : batch_) resume(*t);
+    batch_.clear();
+}
+
+duration runner::next_wait() {
+    idle_primed_ = idle_kind::none;
+    if (!runq_.empty()) return duration::zero();
+    duration timeout =
+        deadlines_.empty() ? duration::max() : clock_->deadline_to_sleep_time(deadlines_.earliest());
+    if (!idle_waiters_.empty()) {
+        const duration cushion = idle_waiters_.begin()->first.first;
+        if (cushion < timeout) {
+            timeout = cushion;
+            idle_primed_ = idle_kind::idle_waiters;
+        }
+    } else if (autojump_threshold_ < timeout) {
+        // Tasks in wait_all_tasks_blocked wake without moving the clock, so
+        // autojump only matters when there are none.
+        timeout = autojump_threshold_;
+        idle_primed_ = idle_kind::autojump;
+    }
+    return std::max(timeout, duration::zero());
+}
+
+void runner::check_invariants() const {
+#ifndef NDEBUG
+    for (const task_state* t : runq_)
+        assert(t->phase_ == task_phase::runnable && "trellis bug: a task on the run queue is not runnable");
+    assert(batch_.empty() && "trellis bug: batch buffer not cleared");
+    if (deadlines_.size() <= 64) assert(deadlines_.valid() && "trellis bug: deadline heap is corrupt");
+    assert((root_exited_ || root_ == nullptr || root_->phase_ != task_phase::exited) &&
+           "trellis bug: root task exited without being reported");
+#endif
+}
+
+// ---- Task transitions. ----
+
+void runner::resume(task_state& t) {
+    assert(t.phase_ == task_phase::runnable);
+    tls.task = &t;
+    t.phase_ = task_phase::running;
+    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::before_task_step, lowlevel::task_handle(&t));
+    t.resume_point_.resume();
+    tls.task = nullptr;
+    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::after_task_step, lowlevel::task_handle(&t));
+    assert(t.phase_ != task_phase::running &&
+           "trellis bug: a task suspended without going through the scheduler");
+    if (t.phase_ == task_phase::exited) task_exited(t);
+}
+
+void runner::yield_current(task_state& t, std::coroutine_handle<> resume_point) {
+    t.resume_point_ = resume_point;
+    t.phase_ = task_phase::runnable;
+    runq_.push_back(&t);
+    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
+}
+
+void runner::block(task_state& t, std::coroutine_handle<> resume_point, abort_ref abort) {
+    t.resume_point_ = resume_point;
+    t.abort_ = abort;
+    t.phase_ = task_phase::blocked;
+    if (scope_access::effectively_cancelled(*t.scope_)) deliver_cancel(t);
+}
+
+void runner::reschedule(task_state& t, std::exception_ptr error) {
+    if (t.phase_ != task_phase::blocked)
+        throw run_error(
+            "lowlevel::reschedule: the task is not blocked in wait_task_rescheduled (it is "
+            "running, already rescheduled, or finished)");
+    t.abort_ = {};
+    t.resume_error_ = std::move(error);
+    t.phase_ = task_phase::runnable;
+    runq_.push_back(&t);
+    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
+    note_outside_change();
+}
+
+void runner::deliver_cancel(task_state& t) {
+    if (t.phase_ != task_phase::blocked || !t.abort_) return;
+    // Abort is attempted once per blocking call, whatever it answers.
+    const abort_ref abort = std::exchange(t.abort_, {});
+    if (abort.call(abort.self, cancelled_) == lowlevel::abort_result::succeeded)
+        reschedule(t, cancelled_);
+}
+
+void runner::spawn(nursery& into, task_root root, spawn_name name) {
+    nursery_access::check_open(into, "nursery::start_soon");
+    task_state& t = root.release().promise();
+    t.runner_ = this;
+    t.id_ = next_task_id_++;
+    t.fn_type_ = name.fn_type;
+    if (name.explicit_name) t.name_ = std::make_unique<std::string>(*name.explicit_name);
+    nursery_access::add_child(into, t);
+    t.resume_point_ = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
+    t.phase_ = task_phase::runnable;
+    runq_.push_back(&t);
+    last_spawned_ = &t;
+    if (!instruments_.empty()) {
+        notify_instruments(&lowlevel::instrument::task_spawned, lowlevel::task_handle(&t));
+        notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
+    }
+    note_outside_change();
+}
+
+void runner::task_exited(task_state& t) {
+    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::task_exited, lowlevel::task_handle(&t));
+    auto frame = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
+    if (&t == root_) {
+        scope_access::detach_task(root_scope_, t);
+        if (!crash_) crash_ = t.exit_error_;
+        root_exited_ = true;
+        root_ = nullptr;
+        frame.destroy();
+        return;
+    }
+    if (last_spawned_ == &t) last_spawned_ = nullptr;
+    nursery_access::remove_child(*t.parent_nursery_, t);
+    frame.destroy();
+}
+
+void runner::crash(std::exception_ptr error) {
+    if (system_nursery_ && !system_nursery_->closed()) {
+        nursery_access::add_error(*system_nursery_, std::move(error));
+    } else if (!crash_) {
+        crash_ = std::move(error);
+    } else {
+        std::fprintf(stderr, "trellis: a second error arrived after the run crashed: %s\n",
+                     describe(error).c_str());
+    }
+}
+
+bool runner::is_cancelled(const std::exception_ptr& error) const noexcept {
+    if (!error) return false;
+    if (error == cancelled_) return true;
+    try {
+        std::rethrow_exception(error);
+    } catch (const cancelled&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+void runner::arm_timer(timer& t, time_point when) {
+    deadlines_.arm(t, when);
+    note_outside_change();
+}
+
+// ---- Idle waiters and autojump. ----
+
+std::uint64_t runner::add_idle_waiter(duration cushion, task_state& t) {
+    const std::uint64_t ticket = next_ticket_++;
+    idle_waiters_.emplace(std::make_pair(cushion, ticket), &t);
+    return ticket;
+}
+
+void runner::remove_idle_waiter(duration cushion, std::uint64_t ticket) noexcept {
+    idle_waiters_.erase(std::make_pair(cushion, ticket));
+}
+
+void runner::set_autojump_threshold(duration threshold) {
+    autojump_threshold_ = threshold;
+    note_outside_change();
+}
+
+// ---- Instruments. ----
+
+template <class Hook, class... Args>
+void runner::notify_instruments(Hook hook, Args... args) {
+    for (std::size_t i = 0; i < instruments_.size();) {
+        auto inst = instruments_[i];
+        try {
+            ((*inst).*hook)(args...);
+            ++i;
+        } catch (...) {
+            std::fprintf(stderr, "trellis: an instrument raised %s; removing it from the run\n",
+                         describe(std::current_exception()).c_str());
+            instruments_.erase(std::find(instruments_.begin(), instruments_.end(), inst));
+        }
+    }
+}
+
+void runner::add_instrument(std::shared_ptr<lowlevel::instrument> inst) {
+    if (std::find(instruments_.begin(), instruments_.end(), inst) == instruments_.end())
+        instruments_.push_back(std::move(inst));
+}
+
+void runner::remove_instrument(const std::shared_ptr<lowlevel::instrument>& inst) {
+    auto it = std::find(instruments_.begin(), instruments_.end(), inst);
+    if (it == instruments_.end())
+        throw run_error("lowlevel::remove_instrument: this instrument is not installed in the run");
+    instruments_.erase(it);
+}
+
+void runner::before_io_wait(duration timeout) {
+    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::before_io_wait, timeout);
+}
+
+void runner::after_io_wait(duration timeout) {
+    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::after_io_wait, timeout);
+}
+
+// ---- The end of a run. ----
+
+void runner::finish() {
+    assert(root_exited_);
+    for (auto& callback : entries_->close()) {
+        try {
+            callback();
+        } catch (...) {
+            crash(std::current_exception());
+        }
+    }
+    notify_instruments(&lowlevel::instrument::after_run);
+    clock_->stop_clock();
+    finished_ = true;
+}
+
+// Destroys every task frame, children before parents, without resuming
+// anything. Awaiters and scopes unlink themselves as their frames die.
+void runner::abandon() noexcept {
+    struct walker {
+        runner& r;
+        void destroy(task_state& t) {
+            // Children live in the nurseries this task has open.
+            for (nursery* n = t.innermost_nursery_; n; n = nursery_access::outer(*n)) {
+                while (task_state* child = nursery_access::first_child(*n)) {
+                    destroy(*child);
+                }
+            }
+            if (t.parent_nursery_) nursery_access::remove_child_silently(*t.parent_nursery_, t);
+            if (t.scope_) scope_access::detach_task(*t.scope_, t);
+            task_root::handle::from_promise(static_cast<task_root::promise_type&>(t)).destroy();
+        }
+    };
+    abandoning_ = true;
+    if (root_) walker{*this}.destroy(*root_);
+    root_ = nullptr;
+    root_exited_ = true;
+    runq_.clear();
+    idle_waiters_.clear();
+}
+
+}  // namespace trellis::detail
