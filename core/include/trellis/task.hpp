@@ -31,9 +31,11 @@ class task;
 namespace detail {
 
 // An awaitable type opts in to being awaited inside trellis tasks by
-// declaring `void trellis_awaitable() const noexcept {}`.
+// declaring a member `void trellis_awaitable() const noexcept {}` (a member
+// function: local awaiter classes may not have static members, and unused
+// local typedefs draw warnings).
 template <class A>
-concept trellis_awaitable = requires { typename std::remove_cvref_t<A>::trellis_awaitable; };
+concept trellis_awaitable = requires(const std::remove_cvref_t<A>& a) { a.trellis_awaitable(); };
 
 class task_promise_base {
 public:
