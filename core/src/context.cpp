@@ -97,6 +97,9 @@ void mark_last_spawned_as_system(nursery&) {
 }  // namespace trellis::lowlevel
 
 namespace trellis {
+bool in_trellis_run() noexcept { return detail::tls.run != nullptr; }
+bool in_trellis_task() noexcept { return detail::tls.task != nullptr; }
+
 token current_token() { return token(detail::current_runner_or_throw("trellis::current_token").entries()); }
 
 void token::run_sync_soon(std::function<void()> fn) const {

@@ -64,6 +64,13 @@ auto run(F fn, A... args) -> detail::async_result_t<F, A...> {
     return run(run_options{}, std::move(fn), std::move(args)...);
 }
 
+// True on a thread where a trellis run is active: inside its tasks, and in
+// host callbacks on the host thread of a guest run. Not a checkpoint; never
+// throws.
+bool in_trellis_run() noexcept;
+// True only inside a trellis task. Not a checkpoint; never throws.
+bool in_trellis_task() noexcept;
+
 namespace lowlevel {
 
 namespace detail_system {

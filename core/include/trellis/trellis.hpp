@@ -9,6 +9,7 @@
 #include "trellis/event.hpp"
 #include "trellis/exception_group.hpp"
 #include "trellis/finally.hpp"
+#include "trellis/guest.hpp"
 #include "trellis/instrument.hpp"
 #include "trellis/io.hpp"
 #include "trellis/nursery.hpp"

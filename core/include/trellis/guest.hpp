@@ -1,0 +1,112 @@
+// Guest mode: running trellis inside somebody else's event loop.
+//
+//   auto run = trellis::start_guest_run(host, [](trellis::outcome<int> o) { ... }, main_task);
+//
+// The host loop (Qt, GLib, libevent, or anything that can run a callback
+// "soon") keeps running; trellis runs its scheduling steps as callbacks on
+// the host thread and hands its blocking I/O wait to one worker thread,
+// which posts the result back. Tasks, cancel scopes and host callbacks all
+// run on the host thread, so host code may touch trellis objects directly
+// (set an event, cancel a scope, start a task in a nursery it holds); such
+// changes take effect at once, waking the worker's wait if needed.
+//
+// Lifetime: the run ends when the main task and every system task have
+// finished; its state is then torn down and the done callback runs on the
+// host thread with the main task's outcome. If the host loop is destroyed
+// first, the adapter calls guest_run::host_gone() (or the host destroys our
+// pending callback without running it): the run is abandoned — task frames
+// destroyed without resuming, a warning on stderr, the done callback never
+// called — and later trellis calls on that thread raise run_error.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+#include "trellis/outcome.hpp"
+#include "trellis/run.hpp"
+#include "trellis/task.hpp"
+
+namespace trellis {
+
+// How a guest run reaches its host loop.
+struct guest_host {
+    // Required. Queues fn to run soon on the host thread. trellis calls it
+    // only from threads other than the host thread; it must be thread-safe.
+    std::function<void(std::function<void()>)> run_sync_soon_threadsafe;
+    // Optional. The same, called only from the host thread (cheaper posts
+    // for hosts that have them). Defaults to run_sync_soon_threadsafe.
+    std::function<void(std::function<void()>)> run_sync_soon_not_threadsafe;
+};
+
+namespace detail {
+class guest_driver;
+}
+
+// A handle on a guest run, for host adapters.
+class guest_run {
+public:
+    explicit guest_run(std::shared_ptr<detail::guest_driver> driver) noexcept : driver_(std::move(driver)) {}
+    // True once the run has finished (the done callback ran) or was abandoned.
+    bool finished() const noexcept;
+    // The host loop is going away: abandon the run now. Call on the host
+    // thread. Does nothing if the run already finished. Thread: host only.
+    void host_gone() noexcept;
+
+private:
+    std::shared_ptr<detail::guest_driver> driver_;
+};
+
+namespace detail {
+// Starts a guest run of `main` on the calling (host) thread. `finish` is
+// called on the host thread after teardown with the run's crash error.
+guest_run start_guest(const run_options& options, guest_host host, std::function<task<>()> main,
+                      std::function<void(std::exception_ptr)> finish);
+}  // namespace detail
+
+namespace testing {
+// Test hook: called before every post a guest driver makes, with whether it
+// uses run_sync_soon_threadsafe and whether it is made on the host thread.
+// The conformance suite uses it to prove the thread rule. Pass an empty
+// function to remove it. Not for production use; not thread-safe to change
+// while guest runs are live.
+void set_guest_post_observer(std::function<void(bool threadsafe, bool on_host_thread)> observer);
+}  // namespace testing
+
+// Starts fn(args...) as the main task of a guest run on the calling thread,
+// which must be the host loop's thread. Returns once the run is initialised:
+// current_token(), token::run_sync_soon and lowlevel::spawn_system_task
+// already work from the host thread, before the main task first runs.
+// `done(outcome<R>)` runs on the host thread after the run's state is torn
+// down. Not a checkpoint. Throws what start-up throws (run_error if a run is
+// already active on this thread or run_sync_soon_threadsafe is missing).
+template <class Done, class F, class... A>
+    requires(!std::is_same_v<std::decay_t<Done>, run_options>)
+guest_run start_guest_run(const run_options& options, guest_host host, Done done, F fn, A... args) {
+    static_assert(detail::check_async_callable<F, A...>());
+    using R = detail::async_result_t<F, A...>;
+    static_assert(std::is_invocable_v<Done&, outcome<R>>,
+                  "trellis::start_guest_run: the done callback must accept trellis::outcome<R>");
+    auto result = std::make_shared<outcome<R>>();
+    // std::function needs a copyable callable; the work itself may be
+    // move-only, so it lives behind a shared_ptr.
+    auto work = std::make_shared<std::tuple<F, A...>>(std::move(fn), std::move(args)...);
+    auto main = [result, work]() -> task<> {
+        *result = co_await detail::capture(std::apply(
+            [](auto& f, auto&... a) { return std::invoke(std::move(f), std::move(a)...); }, *work));
+    };
+    auto finish = [result, done = std::move(done)](std::exception_ptr crash) mutable {
+        done(crash ? outcome<R>::from_error(crash) : std::move(*result));
+    };
+    return detail::start_guest(options, std::move(host), std::move(main), std::move(finish));
+}
+
+// The same with default run options.
+template <class Done, class F, class... A>
+    requires(!std::is_same_v<std::decay_t<Done>, run_options>)
+guest_run start_guest_run(guest_host host, Done done, F fn, A... args) {
+    return start_guest_run(run_options{}, std::move(host), std::move(done), std::move(fn), std::move(args)...);
+}
+
+}  // namespace trellis

@@ -1,0 +1,319 @@
+// The guest conformance suite: written once, instantiated for every host.
+//
+// A host fixture H provides, on the test thread (the host thread):
+//   template <class Done, class F> trellis::guest_run start(trellis::run_options, Done, F)
+//       starts a guest run through that host's own adapter;
+//   bool run_until(std::function<bool()> pred, std::chrono::milliseconds timeout)
+//       runs the host's real loop until pred() or timeout;
+//   void call_soon(std::function<void()> fn)
+//       schedules a host-side callback with the host's own API (not trellis);
+//   void call_later(std::chrono::milliseconds delay, std::function<void()> fn)
+//       the same after a real-time delay (the host's timer);
+//   void destroy_loop()
+//       destroys the host loop as an application shutting down would.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <trellis/guest.hpp>
+#include <trellis/trellis.hpp>
+
+namespace conformance {
+
+using namespace std::chrono_literals;
+using trellis::task;
+
+// Records thread-rule violations for the duration of a test.
+class thread_rule_checker {
+public:
+    thread_rule_checker() {
+        trellis::testing::set_guest_post_observer([this](bool threadsafe, bool on_host) {
+            if (threadsafe && on_host) ++threadsafe_from_host;
+            if (!threadsafe && !on_host) ++local_from_other;
+            if (threadsafe) ++threadsafe_posts;
+        });
+    }
+    ~thread_rule_checker() {
+        trellis::testing::set_guest_post_observer({});
+        EXPECT_EQ(threadsafe_from_host.load(), 0) << "run_sync_soon_threadsafe was called on the host thread";
+        EXPECT_EQ(local_from_other.load(), 0) << "run_sync_soon_not_threadsafe was called off the host thread";
+    }
+    std::atomic<int> threadsafe_from_host{0};
+    std::atomic<int> local_from_other{0};
+    std::atomic<int> threadsafe_posts{0};
+};
+
+template <class H>
+class GuestConformance : public ::testing::Test {
+protected:
+    H host;
+    thread_rule_checker rule;
+    // Generous bound for "promptly": far above the real delays used, far
+    // below anything a stuck run would reach.
+    static constexpr auto bound = 2000ms;
+};
+
+TYPED_TEST_SUITE_P(GuestConformance);
+
+TYPED_TEST_P(GuestConformance, TrivialValueReachesTheDoneCallback) {
+    std::optional<int> value;
+    this->host.start({}, [&](trellis::outcome<int> o) { value = o.unwrap(); },
+                     []() -> task<int> { co_return 42; });
+    ASSERT_TRUE(this->host.run_until([&] { return value.has_value(); }, this->bound));
+    EXPECT_EQ(*value, 42);
+}
+
+TYPED_TEST_P(GuestConformance, TrivialErrorReachesTheDoneCallback) {
+    std::optional<std::string> message;
+    this->host.start({}, [&](trellis::outcome<int> o) {
+        try {
+            o.unwrap();
+            message = "no error";
+        } catch (const std::runtime_error& e) {
+            message = e.what();
+        }
+    }, []() -> task<int> { throw std::runtime_error("boom"); co_return 0; });
+    ASSERT_TRUE(this->host.run_until([&] { return message.has_value(); }, this->bound));
+    EXPECT_EQ(*message, "boom");
+}
+
+TYPED_TEST_P(GuestConformance, SocketpairIoWaitsOnTheWorkerThread) {
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    std::optional<char> got;
+    std::thread writer([&] {
+        std::this_thread::sleep_for(10ms);
+        char c = 'x';
+        EXPECT_EQ(::write(fds[1], &c, 1), 1);
+    });
+    this->host.start({}, [&](trellis::outcome<char> o) { got = o.unwrap(); },
+                     [&]() -> task<char> {
+                         co_await trellis::wait_readable(fds[0]);
+                         char c = 0;
+                         EXPECT_EQ(::read(fds[0], &c, 1), 1);
+                         co_return c;
+                     });
+    EXPECT_TRUE(this->host.run_until([&] { return got.has_value(); }, this->bound));
+    writer.join();
+    EXPECT_EQ(got.value_or(0), 'x');
+    EXPECT_GT(this->rule.threadsafe_posts.load(), 0) << "the wait never went to the worker thread";
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TYPED_TEST_P(GuestConformance, RunIsInitialisedWhenStartReturns) {
+    bool main_started = false, done = false, system_task_ran = false, callback_ran = false;
+    this->host.start({}, [&](trellis::outcome<void> o) { o.unwrap(); done = true; },
+                     [&]() -> task<> {
+                         main_started = true;
+                         co_await trellis::sleep(5ms);
+                     });
+    EXPECT_FALSE(main_started);
+    EXPECT_TRUE(trellis::in_trellis_run());
+    auto token = trellis::current_token();
+    token.run_sync_soon([&] { callback_ran = true; });
+    trellis::lowlevel::spawn_system_task([&]() -> task<> {
+        system_task_ran = true;
+        co_return;
+    });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_TRUE(main_started);
+    EXPECT_TRUE(callback_ran);
+    EXPECT_TRUE(system_task_ran);
+}
+
+TYPED_TEST_P(GuestConformance, HostCallbackSettingAnEventWakesTheTaskPromptly) {
+    trellis::event ev;
+    bool done = false;
+    auto start = std::chrono::steady_clock::now();
+    this->host.start({}, [&](trellis::outcome<void> o) { o.unwrap(); done = true; },
+                     [&]() -> task<> { co_await ev.wait(); });
+    this->host.call_later(20ms, [&] { ev.set(); });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+}
+
+TYPED_TEST_P(GuestConformance, HostCallbackMovingADeadlineEarlierCancelsPromptly) {
+    trellis::cancel_scope scope;
+    bool done = false;
+    auto start = std::chrono::steady_clock::now();
+    this->host.start({}, [&](trellis::outcome<bool> o) { EXPECT_FALSE(o.unwrap()); done = true; },
+                     [&]() -> task<bool> {
+                         co_await scope.run([]() -> task<> { co_await trellis::sleep(1h); });
+                         co_return !scope.cancelled_caught();
+                     });
+    this->host.call_later(20ms, [&] { scope.set_deadline(trellis::current_time()); });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+}
+
+TYPED_TEST_P(GuestConformance, DeadlineMovedFarThenBackStillCancelsPromptly) {
+    trellis::cancel_scope scope;
+    bool done = false;
+    auto start = std::chrono::steady_clock::now();
+    this->host.start({}, [&](trellis::outcome<void> o) { o.unwrap(); done = true; },
+                     [&]() -> task<> {
+                         scope.set_deadline(trellis::current_time() + 1h);
+                         co_await scope.run([]() -> task<> { co_await trellis::sleep_forever(); });
+                     });
+    this->host.call_later(10ms, [&] { scope.set_deadline(trellis::current_time() + 10h); });
+    this->host.call_later(25ms, [&] { scope.set_deadline(trellis::current_time() + 5ms); });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_TRUE(scope.cancelled_caught());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+}
+
+TYPED_TEST_P(GuestConformance, HostWakeUpIsNotMistakenForIdleness) {
+    bool done = false;
+    std::chrono::steady_clock::duration waited{};
+    trellis::cancel_scope far;  // a scope whose deadline the host keeps moving
+    this->host.start({}, [&](trellis::outcome<void> o) { o.unwrap(); done = true; },
+                     [&]() -> task<> {
+                         co_await trellis::open_nursery([&](trellis::nursery& n) -> task<> {
+                             n.start_soon([&]() -> task<> {
+                                 co_await far.run([]() -> task<> { co_await trellis::sleep_forever(); });
+                             });
+                             auto t0 = std::chrono::steady_clock::now();
+                             co_await trellis::testing::wait_all_tasks_blocked(40ms);
+                             waited = std::chrono::steady_clock::now() - t0;
+                             n.cancel_scope().cancel();
+                         });
+                     });
+    // Wake-ups that make nothing runnable, while the waiter's cushion runs.
+    for (auto at : {5ms, 15ms, 25ms})
+        this->host.call_later(at, [&] { far.set_deadline(trellis::current_time() + 1h); });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_GE(waited, 40ms);
+}
+
+TYPED_TEST_P(GuestConformance, ContextDetectionMatchesWhereCodeRuns) {
+    EXPECT_FALSE(trellis::in_trellis_run());
+    EXPECT_FALSE(trellis::in_trellis_task());
+    bool in_task_run = false, in_task_task = false, in_cb_run = false, in_cb_task = true, done = false;
+    trellis::event ev;
+    this->host.start({}, [&](trellis::outcome<void> o) { o.unwrap(); done = true; },
+                     [&]() -> task<> {
+                         in_task_run = trellis::in_trellis_run();
+                         in_task_task = trellis::in_trellis_task();
+                         co_await ev.wait();
+                     });
+    this->host.call_later(5ms, [&] {
+        in_cb_run = trellis::in_trellis_run();
+        in_cb_task = trellis::in_trellis_task();
+        ev.set();
+    });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_TRUE(in_task_run);
+    EXPECT_TRUE(in_task_task);
+    EXPECT_TRUE(in_cb_run);
+    EXPECT_FALSE(in_cb_task);
+    EXPECT_FALSE(trellis::in_trellis_run());
+    EXPECT_FALSE(trellis::in_trellis_task());
+}
+
+TYPED_TEST_P(GuestConformance, AutojumpThresholdChangedFromTheHostFinishesALongSleep) {
+    auto clock = std::make_shared<trellis::testing::mock_clock>();
+    trellis::run_options options;
+    options.clock = clock;
+    bool done = false;
+    auto start = std::chrono::steady_clock::now();
+    this->host.start(options, [&](trellis::outcome<void> o) { o.unwrap(); done = true; },
+                     []() -> task<> { co_await trellis::sleep(24h); });
+    this->host.call_later(10ms, [&] { clock->set_autojump_threshold(0ms); });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+}
+
+TYPED_TEST_P(GuestConformance, HostCallbackAndTaskPingPongAHundredTimes) {
+    trellis::event* to_task = nullptr;
+    int host_turns = 0;
+    bool done = false;
+    this->host.start({}, [&](trellis::outcome<int> o) { EXPECT_EQ(o.unwrap(), 100); done = true; },
+                     [&]() -> task<int> {
+                         int rounds = 0;
+                         for (; rounds < 100; ++rounds) {
+                             trellis::event ev;
+                             to_task = &ev;
+                             this->host.call_soon([&] {
+                                 ++host_turns;
+                                 to_task->set();
+                             });
+                             co_await ev.wait();
+                         }
+                         co_return rounds;
+                     });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_EQ(host_turns, 100);
+}
+
+TYPED_TEST_P(GuestConformance, ChildErrorPropagatesToTheDoneCallback) {
+    std::optional<std::string> message;
+    this->host.start({}, [&](trellis::outcome<void> o) {
+        try {
+            o.unwrap();
+            message = "no error";
+        } catch (const std::logic_error& e) {
+            message = e.what();
+        }
+    }, []() -> task<> {
+        co_await trellis::open_nursery([](trellis::nursery& n) -> task<> {
+            n.start_soon([]() -> task<> { co_await trellis::sleep_forever(); });
+            n.start_soon([]() -> task<> {
+                co_await trellis::sleep(1ms);
+                throw std::logic_error("child failed");
+            });
+            co_return;
+        });
+    });
+    ASSERT_TRUE(this->host.run_until([&] { return message.has_value(); }, this->bound));
+    EXPECT_EQ(*message, "child failed");
+}
+
+TYPED_TEST_P(GuestConformance, DestroyingTheHostLoopAbandonsTheRunCleanly) {
+    bool done_called = false;
+    bool frame_destroyed = false;
+    struct on_destroy {
+        bool* flag;
+        ~on_destroy() { *flag = true; }
+    };
+    this->host.start({}, [&](trellis::outcome<void>) { done_called = true; },
+                     [&]() -> task<> {
+                         on_destroy guard{&frame_destroyed};
+                         co_await trellis::sleep_forever();
+                     });
+    // Let the run settle into its worker wait, then tear the loop down.
+    this->host.run_until([] { return false; }, 20ms);
+    ::testing::internal::CaptureStderr();
+    this->host.destroy_loop();
+    std::string warning = ::testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(done_called);
+    EXPECT_TRUE(frame_destroyed);
+    EXPECT_NE(warning.find("abandoned"), std::string::npos) << warning;
+    EXPECT_FALSE(trellis::in_trellis_run());
+    EXPECT_THROW(trellis::current_token(), trellis::run_error);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(GuestConformance, TrivialValueReachesTheDoneCallback,
+                            TrivialErrorReachesTheDoneCallback, SocketpairIoWaitsOnTheWorkerThread,
+                            RunIsInitialisedWhenStartReturns,
+                            HostCallbackSettingAnEventWakesTheTaskPromptly,
+                            HostCallbackMovingADeadlineEarlierCancelsPromptly,
+                            DeadlineMovedFarThenBackStillCancelsPromptly,
+                            HostWakeUpIsNotMistakenForIdleness, ContextDetectionMatchesWhereCodeRuns,
+                            AutojumpThresholdChangedFromTheHostFinishesALongSleep,
+                            HostCallbackAndTaskPingPongAHundredTimes,
+                            ChildErrorPropagatesToTheDoneCallback,
+                            DestroyingTheHostLoopAbandonsTheRunCleanly);
+
+}  // namespace conformance
