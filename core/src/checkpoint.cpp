@@ -12,9 +12,12 @@ namespace trellis {
 namespace detail {
 
 void checkpoint_awaiter::await_suspend(std::coroutine_handle<> self) {
-    task_state& t = current_task_or_throw(check_cancel ? "trellis::checkpoint"
-                                                       : "lowlevel::cancel_shielded_checkpoint");
-    t.runner_->yield_current(t, self);
+    // Read the thread's task directly; the checked lookup (which builds the
+    // error) is only for the misuse case.
+    task_state* t = tls.task;
+    if (!t) [[unlikely]]
+        t = &current_task_or_throw(check_cancel ? "trellis::checkpoint" : "lowlevel::cancel_shielded_checkpoint");
+    t->runner_->yield_current(*t, self);
 }
 
 void checkpoint_awaiter::await_resume() const {

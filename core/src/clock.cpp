@@ -14,7 +14,10 @@ time_point system_clock::current_time() {
 
 duration system_clock::deadline_to_sleep_time(time_point deadline) {
     if (deadline == inf) return duration::max();
-    return deadline - current_time();
+    const time_point now = current_time();
+    // Also keeps neg_inf - now from overflowing.
+    if (deadline <= now) return duration::zero();
+    return deadline - now;
 }
 
 time_point detail::saturating_add(time_point t, duration d) noexcept {

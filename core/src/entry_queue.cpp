@@ -36,9 +36,13 @@ void entry_queue::wake() noexcept {
 }
 
 std::vector<std::function<void()>> entry_queue::take() {
-    wake_pending_.store(false, std::memory_order_release);
+    // Drain the eventfd before clearing the flag: the other order would let
+    // a wake() in between write the eventfd, have that write drained here,
+    // and leave the flag set with the eventfd empty; every later wake()
+    // would then skip its write and the run could sleep through a post.
     std::uint64_t count;
     [[maybe_unused]] auto n = ::read(fd_, &count, sizeof count);
+    wake_pending_.store(false, std::memory_order_release);
     std::vector<std::function<void()>> taken;
     std::lock_guard lock(mutex_);
     taken.swap(queue_);

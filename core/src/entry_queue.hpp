@@ -27,6 +27,10 @@ public:
     void post(std::function<void()> fn);
     // Makes the run's I/O wait return without queueing anything.
     void wake() noexcept;
+    // True if a wake-up (or a post) may be waiting on the eventfd. When
+    // false, polling the eventfd would find nothing new: a later wake()
+    // writes it again. Any thread.
+    bool wake_pending() const noexcept { return wake_pending_.load(std::memory_order_acquire); }
     // Consumes pending wake-ups and takes the queued callbacks.
     std::vector<std::function<void()>> take();
     // Refuses further posts; returns what was still queued.

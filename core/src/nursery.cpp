@@ -122,7 +122,7 @@ std::exception_ptr nursery_access::close(nursery& n) noexcept {
     }
     n.errors_.clear();
     std::exception_ptr combined;
-    if (errors.size() == 1 && !r.strict_exception_groups())
+    if (errors.size() == 1 && (!r.strict_exception_groups() || n.single_error_as_itself_))
         combined = errors.front();
     else if (!errors.empty())
         combined = std::make_exception_ptr(exception_group(std::move(errors)));

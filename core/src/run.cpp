@@ -14,7 +14,10 @@ std::exception_ptr drive_run(const run_options& options, std::function<task<>()>
         const duration timeout = r.step(events);
         if (r.done()) break;
         r.before_io_wait(timeout);
-        r.io().wait(timeout, events);
+        if (timeout == duration::zero() && !r.io_poll_useful())
+            events.clear();
+        else
+            r.io().wait(timeout, events);
         r.after_io_wait(timeout);
     }
     r.finish();

@@ -10,7 +10,7 @@
 
 namespace trellis::detail {
 
-thread_local thread_context tls;
+thread_local thread_context tls [[gnu::tls_model("initial-exec")]];  // see runner.hpp
 
 struct cancelled_factory {
     static cancelled make() { return cancelled(); }
@@ -85,6 +85,12 @@ void runner::start(std::function<task<>()> main) {
     t.phase_ = task_phase::runnable;
     runq_.push_back(&t);
     notify_instruments(&lowlevel::instrument::task_spawned, lowlevel::task_handle(&t));
+    // Run the root task's first step now: it opens the system nursery and
+    // queues the main task. So once start() returns, the run is initialised
+    // (spawn_system_task works) although the main task has not run yet.
+    in_step_ = true;
+    run_batch();
+    in_step_ = false;
 }
 
 // ---- The step. ----
@@ -161,9 +167,10 @@ duration runner::next_wait() {
             timeout = cushion;
             idle_primed_ = idle_kind::idle_waiters;
         }
-    } else if (autojump_threshold_ < timeout) {
+    } else if (autojump_threshold_ < timeout && !deadlines_.empty()) {
         // Tasks in wait_all_tasks_blocked wake without moving the clock, so
-        // autojump only matters when there are none.
+        // autojump only matters when there are none. With no deadline there
+        // is nowhere to jump to (priming anyway would spin on a zero wait).
         timeout = autojump_threshold_;
         idle_primed_ = idle_kind::autojump;
     }
@@ -196,11 +203,8 @@ void runner::resume(task_state& t) {
     if (t.phase_ == task_phase::exited) task_exited(t);
 }
 
-void runner::yield_current(task_state& t, std::coroutine_handle<> resume_point) {
-    t.resume_point_ = resume_point;
-    t.phase_ = task_phase::runnable;
-    runq_.push_back(&t);
-    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
+void runner::notify_scheduled(task_state& t) {
+    notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
 }
 
 void runner::block(task_state& t, std::coroutine_handle<> resume_point, abort_ref abort) {

@@ -56,7 +56,13 @@ struct thread_context {
     runner* run = nullptr;
     task_state* task = nullptr;
 };
-extern thread_local thread_context tls;
+// initial-exec: libtrellis is a shared library, where the default TLS model
+// pays a call to __tls_get_addr on every access; this variable is read a few
+// times per task step, which made those calls a sizeable share of a
+// checkpoint. initial-exec turns each access into one %fs-relative load. It
+// needs static TLS space, which the library always gets when linked at
+// program start (and glibc keeps a surplus for 16 bytes loaded by dlopen).
+extern thread_local thread_context tls [[gnu::tls_model("initial-exec")]];
 
 class runner {
 public:
@@ -69,8 +75,8 @@ public:
 
     // ---- The driver's side. ----
 
-    // Creates the root task (which opens the system nursery and starts
-    // `main` in it). Call once, before the first step.
+    // Creates the root task and runs its first step, which opens the system
+    // nursery and queues `main` there. Call once, before the first step.
     void start(std::function<task<>()> main);
     // One scheduling step (see the top of this file). Returns the longest
     // the next I/O wait may last: zero if something is runnable,
@@ -84,6 +90,12 @@ public:
     // The error that crashed the run (a system task's or a callback's).
     std::exception_ptr crash_error() const noexcept { return crash_; }
     io_manager& io() noexcept { return io_; }
+    // False when a zero-timeout I/O poll cannot find anything: no task
+    // waits on an fd and no wake-up is pending on the entry queue (a later
+    // wake-up writes the eventfd again, so the next real wait sees it).
+    // Drivers then skip the poll between busy batches: that syscall would
+    // cost far more than the batch itself (a checkpoint is tens of ns).
+    bool io_poll_useful() const noexcept { return io_.waiter_count() > 0 || entries_->wake_pending(); }
     void before_io_wait(duration timeout);
     void after_io_wait(duration timeout);
     // Abandons the run without resuming anything: destroys every task frame.
@@ -93,8 +105,14 @@ public:
 
     // blocked -> runnable, with an error the task's wait will throw.
     void reschedule(task_state& t, std::exception_ptr error);
-    // The running task yields: running -> runnable.
-    void yield_current(task_state& t, std::coroutine_handle<> resume_point);
+    // The running task yields: running -> runnable. Inline because it is
+    // all the scheduler does for a checkpoint, the hottest path there is.
+    void yield_current(task_state& t, std::coroutine_handle<> resume_point) {
+        t.resume_point_ = resume_point;
+        t.phase_ = task_phase::runnable;
+        runq_.push_back(&t);
+        if (!instruments_.empty()) notify_scheduled(t);
+    }
     // The running task blocks: running -> blocked; delivers a pending
     // cancellation at once.
     void block(task_state& t, std::coroutine_handle<> resume_point, abort_ref abort);
@@ -157,6 +175,7 @@ private:
 
     template <class Hook, class... Args>
     void notify_instruments(Hook hook, Args... args);
+    void notify_scheduled(task_state& t);
 
     // Invariant: every task on runq_ is in phase runnable and appears once.
     std::vector<task_state*> runq_;

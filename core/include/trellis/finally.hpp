@@ -42,7 +42,8 @@ auto finally(Body body, Cleanup cleanup) -> task<detail::async_result_t<Body>> {
 // finally() runs its cleanup. The one-liner for "use it, then close it
 // gracefully whatever happens".
 template <class Resource, class Body>
-auto closing(Resource& resource, Body body) -> task<detail::async_result_t<Body, Resource&>> {
+auto closing(Resource& resource, Body body)
+    -> task<typename detail::is_task<std::invoke_result_t<Body&, Resource&>>::value_type> {
     co_return co_await finally([&]() { return std::invoke(body, resource); },
                                [&]() { return resource.aclose(); });
 }

@@ -115,6 +115,9 @@ private:
     int pending_starts_ = 0;
     bool body_done_ = false;
     bool closed_ = false;
+    // start()'s private nursery: its child's single error comes out of
+    // start() as itself, even with strict exception groups (as in Trio).
+    bool single_error_as_itself_ = false;
 };
 
 namespace detail {
@@ -139,6 +142,7 @@ struct nursery_access {
     static task_state* first_child(const nursery& n) noexcept { return n.children_.front(); }
     static nursery* outer(const nursery& n) noexcept { return n.outer_; }
     static int& pending_starts(nursery& n) noexcept { return n.pending_starts_; }
+    static void mark_start_nursery(nursery& n) noexcept { n.single_error_as_itself_ = true; }
     // A start() into `n` is over: the nursery may close now.
     static void finish_start(nursery& n);
     // Records an error of the body or a child and cancels the nursery.
@@ -177,6 +181,7 @@ auto nursery::start(F fn, A... args) -> task<detail::start_value_t<T, F>> {
     detail::start_slot<V> slot;
     ++detail::nursery_access::pending_starts(*this);
     auto joined = co_await detail::capture(open_nursery([&](nursery& old) -> task<> {
+        detail::nursery_access::mark_start_nursery(old);
         old.spawn_soon(detail::spawn_name{nullptr, &typeid(F)}, std::move(fn), std::move(args)...,
                        task_status<V>(&slot, &old, this));
         co_return;
