@@ -46,6 +46,14 @@ std::size_t parking_lot::unpark(std::size_t count) {
     return woken;
 }
 
+task_handle parking_lot::unpark_one() {
+    check_thread("parking_lot::unpark_one");
+    waiter* w = waiters_.pop_front();
+    if (!w) return {};
+    w->task->runner_->reschedule(*w->task, nullptr);
+    return task_handle(w->task);
+}
+
 std::size_t parking_lot::unpark_all() { return unpark(waiters_.size()); }
 
 std::size_t parking_lot::repark(parking_lot& other, std::size_t count) {

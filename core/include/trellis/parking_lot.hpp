@@ -53,6 +53,10 @@ public:
     // Wakes up to `count` tasks, longest waiting first; returns how many.
     // Not a checkpoint.
     std::size_t unpark(std::size_t count = 1);
+    // Wakes the longest-waiting task and returns it (an empty handle if the
+    // lot is empty). Locks use it to hand ownership to the woken task. Not a
+    // checkpoint.
+    task_handle unpark_one();
     // Wakes every parked task; returns how many. Not a checkpoint.
     std::size_t unpark_all();
     // Moves up to `count` waiters to the back of `other` without waking
