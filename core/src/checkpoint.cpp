@@ -23,12 +23,12 @@ void checkpoint_awaiter::await_suspend(std::coroutine_handle<> self) {
 void checkpoint_awaiter::await_resume() const {
     if (!check_cancel) return;
     task_state& t = *tls.task;
-    if (scope_access::effectively_cancelled(*t.scope_)) std::rethrow_exception(t.runner_->cancelled_error());
+    if (scope_access::effectively_cancelled(*t.scope_)) throw_cancelled();
 }
 
 bool cancel_check_awaiter::await_ready() const {
     task_state& t = current_task_or_throw("trellis::checkpoint_if_cancelled");
-    if (scope_access::effectively_cancelled(*t.scope_)) std::rethrow_exception(t.runner_->cancelled_error());
+    if (scope_access::effectively_cancelled(*t.scope_)) throw_cancelled();
     return true;
 }
 
@@ -57,8 +57,6 @@ void sleep_awaiter::await_suspend(std::coroutine_handle<> self) {
                                        return lowlevel::abort_result::succeeded;
                                    }});
 }
-
-void sleep_awaiter::await_resume() { finish_blocking(*task); }
 
 }  // namespace detail
 

@@ -42,8 +42,14 @@ void block_current(std::coroutine_handle<> resume_point, abort_ref abort) {
     t.runner_->block(t, resume_point, abort);
 }
 
-void finish_blocking(task_state& t) {
-    if (t.resume_error_) std::rethrow_exception(std::exchange(t.resume_error_, nullptr));
+void raise_resume_error(task_state& t) {
+    // The common error is the run's cancellation: throw it without an
+    // exception_ptr temporary in this frame (see throw_cancelled).
+    if (t.resume_error_ == t.runner_->cancelled_error()) {
+        t.resume_error_ = nullptr;
+        throw_cancelled();
+    }
+    std::rethrow_exception(std::exchange(t.resume_error_, nullptr));
 }
 
 }  // namespace trellis::detail

@@ -17,8 +17,6 @@ void io_awaiter::await_suspend(std::coroutine_handle<> self) {
                                    }});
 }
 
-void io_awaiter::await_resume() { finish_blocking(*task); }
-
 }  // namespace detail
 
 void lowlevel::notify_closing(int fd) {

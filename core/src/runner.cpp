@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdio>
+#include <typeinfo>
 
 #include "trellis/cancelled.hpp"
 #include "trellis/exception_group.hpp"
@@ -11,10 +12,6 @@
 namespace trellis::detail {
 
 thread_local thread_context tls [[gnu::tls_model("initial-exec")]];  // see runner.hpp
-
-struct cancelled_factory {
-    static cancelled make() { return cancelled(); }
-};
 
 namespace {
 
@@ -85,6 +82,7 @@ void runner::start(std::function<task<>()> main) {
     t.phase_ = task_phase::runnable;
     runq_.push_back(&t);
     notify_instruments(&lowlevel::instrument::task_spawned, lowlevel::task_handle(&t));
+    notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
     // Run the root task's first step now: it opens the system nursery and
     // queues the main task. So once start() returns, the run is initialised
     // (spawn_system_task works) although the main task has not run yet.
@@ -196,8 +194,9 @@ void runner::resume(task_state& t) {
     t.phase_ = task_phase::running;
     if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::before_task_step, lowlevel::task_handle(&t));
     t.resume_point_.resume();
-    tls.task = nullptr;
+    // The task is still the current one while after_task_step runs.
     if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::after_task_step, lowlevel::task_handle(&t));
+    tls.task = nullptr;
     assert(t.phase_ != task_phase::running &&
            "trellis bug: a task suspended without going through the scheduler");
     if (t.phase_ == task_phase::exited) task_exited(t);
@@ -242,6 +241,9 @@ void runner::spawn(nursery& into, task_root root, spawn_name name) {
     t.id_ = next_task_id_++;
     t.fn_type_ = name.fn_type;
     if (name.explicit_name) t.name_ = std::make_unique<std::string>(*name.explicit_name);
+    // Task-local values are inherited from whoever spawns the task (a host
+    // callback spawning into a nursery passes on the nursery owner's).
+    t.locals_ = (tls.task ? tls.task : nursery_access::parent_task(into))->locals_;
     nursery_access::add_child(into, t);
     t.resume_point_ = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
     t.phase_ = task_phase::runnable;
@@ -284,6 +286,12 @@ void runner::crash(std::exception_ptr error) {
 bool runner::is_cancelled(const std::exception_ptr& error) const noexcept {
     if (!error) return false;
     if (error == cancelled_) return true;
+#if defined(__GLIBCXX__) && defined(__cpp_rtti)
+    // libstdc++ can name the type without a throw. Every cancellation a
+    // task sees is a fresh object (see throw_cancelled), so a nursery
+    // collecting 10,000 of them must not rethrow each one to look at it.
+    if (const std::type_info* type = error.__cxa_exception_type()) return *type == typeid(cancelled);
+#endif
     try {
         std::rethrow_exception(error);
     } catch (const cancelled&) {
@@ -319,15 +327,18 @@ void runner::set_autojump_threshold(duration threshold) {
 
 template <class Hook, class... Args>
 void runner::notify_instruments(Hook hook, Args... args) {
-    for (std::size_t i = 0; i < instruments_.size();) {
-        auto inst = instruments_[i];
+    // Iterate over a snapshot: a hook may add or remove instruments
+    // (itself included), which must not make another instrument miss this
+    // event or see it twice.
+    const auto snapshot = instruments_;
+    for (const auto& inst : snapshot) {
         try {
             ((*inst).*hook)(args...);
-            ++i;
         } catch (...) {
             std::fprintf(stderr, "trellis: an instrument raised %s; removing it from the run\n",
                          describe(std::current_exception()).c_str());
-            instruments_.erase(std::find(instruments_.begin(), instruments_.end(), inst));
+            auto it = std::find(instruments_.begin(), instruments_.end(), inst);
+            if (it != instruments_.end()) instruments_.erase(it);
         }
     }
 }

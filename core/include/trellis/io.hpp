@@ -22,7 +22,7 @@ struct io_awaiter {
     task_state* task = nullptr;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> self);
-    void await_resume();
+    void await_resume() { finish_blocking(*task); }
 };
 }  // namespace detail
 

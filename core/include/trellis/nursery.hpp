@@ -141,6 +141,7 @@ struct nursery_access {
     static void remove_child_silently(nursery& n, task_state& child) noexcept;
     static task_state* first_child(const nursery& n) noexcept { return n.children_.front(); }
     static nursery* outer(const nursery& n) noexcept { return n.outer_; }
+    static task_state* parent_task(const nursery& n) noexcept { return n.parent_task_; }
     static int& pending_starts(nursery& n) noexcept { return n.pending_starts_; }
     static void mark_start_nursery(nursery& n) noexcept { n.single_error_as_itself_ = true; }
     // A start() into `n` is over: the nursery may close now.

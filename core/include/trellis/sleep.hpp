@@ -24,7 +24,7 @@ struct sleep_awaiter {
     ~sleep_awaiter();  // disarms the timer if the frame dies mid-sleep (abandoned run)
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> self);
-    void await_resume();
+    void await_resume() { finish_blocking(*task); }
 };
 }  // namespace detail
 

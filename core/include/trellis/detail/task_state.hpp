@@ -39,6 +39,7 @@ enum class abort_result {
 namespace detail {
 
 class runner;
+struct task_local_map;
 struct in_nursery_tag;
 struct in_scope_tag;
 
@@ -80,6 +81,9 @@ public:
     std::exception_ptr exit_error_;
     const std::type_info* fn_type_ = nullptr;
     std::unique_ptr<std::string> name_;
+    // The task-local values this task sees (see task_local.hpp): shared,
+    // immutable, replaced on write, inherited by tasks it spawns.
+    std::shared_ptr<const task_local_map> locals_;
     std::uint64_t id_ = 0;
     task_phase phase_ = task_phase::runnable;
     // System tasks: an error escaping one crashes the whole run.
@@ -180,8 +184,14 @@ void spawn(nursery& into, task_root root, spawn_name name);
 // lowlevel::wait_task_rescheduled); delivers a pending cancellation at once.
 void block_current(std::coroutine_handle<> resume_point, abort_ref abort);
 // Called on resumption from block_current: rethrows the error given to
-// reschedule, if any.
-void finish_blocking(task_state& task);
+// reschedule, if any. Inline, so that the throw (a cancellation, usually)
+// starts one call away from the awaiting coroutine: a throw's cost grows
+// with every frame the unwinder has to walk.
+[[noreturn]] void raise_resume_error(task_state& task);
+inline void finish_blocking(task_state& task) {
+    if (task.resume_error_) [[unlikely]]
+        raise_resume_error(task);
+}
 
 }  // namespace detail
 }  // namespace trellis
