@@ -125,7 +125,10 @@ private:
             timeout = runner_->step(events_);
             events_.clear();
             if (runner_->done()) return complete();
-            if (timeout > duration::zero()) runner_->io().wait(duration::zero(), events_);
+            // Poll without blocking, here on the host thread: I/O must be
+            // seen between busy batches too, and if something is ready the
+            // worker thread need not be involved at all.
+            if (runner_->io_poll_useful()) runner_->io().wait(duration::zero(), events_);
         } catch (...) {
             crash_from_driver(std::current_exception());
             return;
