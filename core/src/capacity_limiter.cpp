@@ -14,9 +14,17 @@ capacity_limiter::capacity_limiter(std::size_t total_tokens) : total_(total_toke
     if (total_tokens == 0) throw std::invalid_argument("capacity_limiter: total_tokens must be at least 1");
 }
 
-void capacity_limiter::take_nowait(borrower_id borrower, std::string label) {
+void capacity_limiter::check_not_borrowing(borrower_id borrower) const {
     if (borrowers_.count(borrower))
         throw run_error("capacity_limiter: this borrower already holds one of the tokens");
+    // A borrower queued in another task would get a second token when woken.
+    for (const auto& [task, waiting] : pending_)
+        if (waiting.first == borrower)
+            throw run_error("capacity_limiter: this borrower is already waiting for a token in another task");
+}
+
+void capacity_limiter::take_nowait(borrower_id borrower, std::string label) {
+    check_not_borrowing(borrower);
     if (available_tokens() == 0 || lot_) throw would_block("capacity_limiter has no token free");
     borrowers_.emplace(borrower, std::move(label));
 }
@@ -30,8 +38,7 @@ void capacity_limiter::acquire_nowait() {
 
 task<> capacity_limiter::acquire_for(borrower_id borrower, std::string label) {
     co_await checkpoint_if_cancelled();
-    if (borrowers_.count(borrower))
-        throw run_error("capacity_limiter: this borrower already holds one of the tokens");
+    check_not_borrowing(borrower);
     if (available_tokens() > 0 && !lot_) {
         borrowers_.emplace(borrower, std::move(label));
         co_await lowlevel::cancel_shielded_checkpoint();
@@ -58,7 +65,10 @@ task<capacity_limiter::borrowed> capacity_limiter::hold_on_behalf_of(borrower_id
 }
 
 task<capacity_limiter::borrowed> capacity_limiter::hold() {
-    return hold_on_behalf_of(lowlevel::current_task().state());
+    // Through acquire(), not hold_on_behalf_of(): the token is recorded
+    // under the task's name.
+    co_await acquire();
+    co_return borrowed(*this, lowlevel::current_task().state());
 }
 
 void capacity_limiter::release_on_behalf_of(borrower_id borrower) {

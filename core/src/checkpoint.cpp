@@ -27,8 +27,12 @@ void checkpoint_awaiter::await_resume() const {
 }
 
 bool cancel_check_awaiter::await_ready() const {
-    task_state& t = current_task_or_throw("trellis::checkpoint_if_cancelled");
-    if (scope_access::effectively_cancelled(*t.scope_)) throw_cancelled();
+    // As in checkpoint_awaiter::await_suspend: the checked lookup only for
+    // the misuse case (sync primitives make this check on every acquire).
+    task_state* t = tls.task;
+    if (!t) [[unlikely]]
+        t = &current_task_or_throw("trellis::checkpoint_if_cancelled");
+    if (scope_access::effectively_cancelled(*t->scope_)) throw_cancelled();
     return true;
 }
 

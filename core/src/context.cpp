@@ -12,6 +12,13 @@ namespace {
                     ": called outside a trellis run (no run is active on this thread; from "
                     "another thread, post through trellis::token::run_sync_soon)");
 }
+
+[[noreturn, gnu::noinline, gnu::cold]] void outside_task(const char* caller) {
+    if (!tls.run) outside_run(caller);
+    throw run_error(std::string(caller) +
+                    ": called outside a trellis task (in a host callback or a token "
+                    "callback); start a task with a nursery or spawn_system_task");
+}
 }  // namespace
 
 runner* current_runner_or_null() noexcept { return tls.run; }
@@ -22,14 +29,13 @@ runner& current_runner_or_throw(const char* caller) {
     return *tls.run;
 }
 
+// The error path lives in outside_task(), out of line, so that this hot
+// lookup (every checkpoint and sync primitive makes one) needs no stack
+// frame.
 task_state& current_task_or_throw(const char* caller) {
-    if (!tls.task) {
-        if (!tls.run) outside_run(caller);
-        throw run_error(std::string(caller) +
-                        ": called outside a trellis task (in a host callback or a token "
-                        "callback); start a task with a nursery or spawn_system_task");
-    }
-    return *tls.task;
+    if (task_state* t = tls.task) [[likely]]
+        return *t;
+    outside_task(caller);
 }
 
 void spawn(nursery& into, task_root root, spawn_name name) {

@@ -12,7 +12,9 @@
 //        +-------------------------------------------<---------+ posts back
 //
 // Before handing the wait to the worker, the step polls epoll without
-// blocking on the host thread; a busy run never involves the thread.
+// blocking on the host thread; a busy run never involves the thread. A busy
+// run also keeps stepping within one host callback for up to a slice of
+// time (busy_slice), then posts its next step and lets the host run.
 //
 // Host code that changes the scheduler's plans while the worker waits (an
 // event set from a Qt slot, a deadline moved) calls
@@ -26,6 +28,7 @@
 // host thread: the worker is stopped, every task frame destroyed unresumed,
 // and the done callback is not called.
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -120,25 +123,36 @@ private:
                 return;
             }
         }
-        duration timeout;
-        try {
-            timeout = runner_->step(events_);
-            events_.clear();
-            if (runner_->done()) return complete();
-            // Poll without blocking, here on the host thread: I/O must be
-            // seen between busy batches too, and if something is ready the
-            // worker thread need not be involved at all.
-            if (runner_->io_poll_useful()) runner_->io().wait(duration::zero(), events_);
-        } catch (...) {
-            crash_from_driver(std::current_exception());
-            return;
+        // While the run stays busy, keep stepping inside this one host
+        // callback: a trip through the host loop per step would cost many
+        // times the step itself (a checkpoint is tens of ns, a host loop
+        // iteration a microsecond or more). The host gets its thread back
+        // at least every busy_slice, so its own events wait no longer.
+        const auto slice_end = std::chrono::steady_clock::now() + busy_slice;
+        for (unsigned steps = 1;; ++steps) {
+            duration timeout;
+            try {
+                timeout = runner_->step(events_);
+                events_.clear();
+                if (runner_->done()) return complete();
+                // Poll without blocking, here on the host thread: I/O must be
+                // seen between busy batches too, and if something is ready the
+                // worker thread need not be involved at all.
+                if (runner_->io_poll_useful()) runner_->io().wait(duration::zero(), events_);
+            } catch (...) {
+                crash_from_driver(std::current_exception());
+                return;
+            }
+            if (timeout != duration::zero() && events_.empty()) return hand_wait_to_worker(timeout);
+            // Reading the clock costs about as much as a short step: look
+            // only every few steps.
+            if (steps % 8 == 0 && std::chrono::steady_clock::now() >= slice_end) break;
         }
-        if (timeout == duration::zero() || !events_.empty()) {
-            post_step_locally();
-            return;
-        }
-        hand_wait_to_worker(timeout);
+        post_step_locally();
     }
+
+    // How long a busy run may keep the host thread per host callback.
+    static constexpr std::chrono::microseconds busy_slice{1000};
 
     void hand_wait_to_worker(duration timeout) {
         runner_->before_io_wait(timeout);

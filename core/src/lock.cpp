@@ -13,40 +13,14 @@ namespace trellis {
 
 // ---- lock ----
 
+void lock::throw_already_held() {
+    throw run_error("lock: the current task already holds this lock (acquiring it again would deadlock)");
+}
+
+void lock::throw_not_owner() { throw run_error("lock::release: the current task does not hold this lock"); }
+
 void lock::acquire_nowait() {
-    auto me = lowlevel::current_task();
-    if (owner_ == me) throw run_error("lock: the current task already holds this lock (acquiring it again would deadlock)");
-    if (owner_ || lot_) throw would_block("lock is held");
-    owner_ = me;
-}
-
-task<> lock::acquire() {
-    co_await checkpoint_if_cancelled();
-    auto me = lowlevel::current_task();
-    if (owner_ == me) throw run_error("lock: the current task already holds this lock (acquiring it again would deadlock)");
-    if (!owner_ && !lot_) {
-        owner_ = me;
-        co_await lowlevel::cancel_shielded_checkpoint();
-    } else {
-        // release() makes us the owner before waking us.
-        co_await lot_.park();
-    }
-}
-
-task<acquired<lock>> lock::hold() {
-    co_await acquire();
-    co_return acquired<lock>(*this);
-}
-
-void lock::release() {
-    if (owner_ != lowlevel::current_task())
-        throw run_error("lock::release: the current task does not hold this lock");
-    owner_ = lot_.unpark_one();
-}
-
-task<acquired<strict_fifo_lock>> strict_fifo_lock::hold() {
-    co_await acquire();
-    co_return acquired<strict_fifo_lock>(*this);
+    if (!try_take()) throw would_block("lock is held");  // (held whenever anyone waits)
 }
 
 // ---- semaphore ----
@@ -60,22 +34,6 @@ semaphore::semaphore(std::size_t initial_value, std::optional<std::size_t> max_v
 void semaphore::acquire_nowait() {
     if (value_ == 0) throw would_block("semaphore has no permit free");
     --value_;
-}
-
-task<> semaphore::acquire() {
-    co_await checkpoint_if_cancelled();
-    if (value_ > 0) {
-        --value_;
-        co_await lowlevel::cancel_shielded_checkpoint();
-    } else {
-        // release() hands its permit to us directly.
-        co_await lot_.park();
-    }
-}
-
-task<acquired<semaphore>> semaphore::hold() {
-    co_await acquire();
-    co_return acquired<semaphore>(*this);
 }
 
 void semaphore::release() {
@@ -95,11 +53,6 @@ void condition::check_owner(const char* caller) const {
         throw run_error(std::string(caller) + ": the current task must hold the condition's lock");
 }
 
-task<acquired<condition>> condition::hold() {
-    co_await acquire();
-    co_return acquired<condition>(*this);
-}
-
 task<> condition::wait() {
     check_owner("condition::wait");
     // We sleep on our own lot, but notify() moves us to the lock's lot,
@@ -110,7 +63,7 @@ task<> condition::wait() {
         // Cancelled (or failed) while waiting: the caller must still leave
         // holding the lock, so take it back shielded before propagating.
         cancel_scope shield(inf, true);
-        co_await shield.run([this]() { return lock_->acquire(); });
+        co_await shield.run([this]() -> task<> { co_await lock_->acquire(); });
         woken.unwrap();
     }
 }

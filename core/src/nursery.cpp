@@ -4,9 +4,7 @@
 #include <cassert>
 
 #include "runner.hpp"
-#include "trellis/checkpoint.hpp"
 #include "trellis/exception_group.hpp"
-#include "trellis/wait_task_rescheduled.hpp"
 
 namespace trellis {
 
@@ -82,24 +80,33 @@ void nursery_access::finish_start(nursery& n) {
     check_closed(n);
 }
 
-task<> nursery_access::join(nursery& n, std::exception_ptr body_error) {
+void nursery_access::join_awaiter::await_suspend(std::coroutine_handle<> self) {
+    task_state& t = current_task_or_throw("trellis::open_nursery");
+    task = &t;
     if (body_error) add_error(n, std::move(body_error));
     n.body_done_ = true;
     check_closed(n);
-    if (!n.closed_) {
-        n.waiting_parent_ = &current_task_or_throw("trellis::open_nursery");
-        // If the parent is cancelled meanwhile, the children are inside the
-        // same scopes and get cancelled too; the parent records the
-        // cancellation and keeps waiting for them.
-        co_await lowlevel::wait_task_rescheduled([&n](const std::exception_ptr& cancel) {
-            add_error(n, cancel);
-            return lowlevel::abort_result::failed;
-        });
-    } else {
-        // Nothing to wait for, but leaving a nursery is still a checkpoint.
-        auto result = co_await capture([]() -> task<> { co_await checkpoint(); }());
-        if (result.has_error()) add_error(n, result.error());
+    if (n.closed_) {
+        // Nothing to wait for, but leaving a nursery is still a checkpoint:
+        // yield now, look for a cancellation in await_resume.
+        yielded = true;
+        t.runner_->yield_current(t, self);
+        return;
     }
+    n.waiting_parent_ = &t;
+    // If the parent is cancelled meanwhile, the children are inside the
+    // same scopes and get cancelled too; the parent records the
+    // cancellation and keeps waiting for them (the abort fails).
+    t.runner_->block(t, self, abort_ref{this, [](void* me, const std::exception_ptr& cancel) {
+                                            add_error(static_cast<join_awaiter*>(me)->n, cancel);
+                                            return lowlevel::abort_result::failed;
+                                        }});
+}
+
+void nursery_access::join_awaiter::await_resume() {
+    if (!yielded) return finish_blocking(*task);
+    // The checkpoint's cancellation, recorded rather than thrown.
+    if (scope_access::effectively_cancelled(*task->scope_)) add_error(n, task->runner_->cancelled_error());
 }
 
 std::exception_ptr nursery_access::close(nursery& n) noexcept {

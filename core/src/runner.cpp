@@ -11,7 +11,7 @@
 
 namespace trellis::detail {
 
-thread_local thread_context tls [[gnu::tls_model("initial-exec")]];  // see runner.hpp
+constinit thread_local thread_context tls [[gnu::tls_model("initial-exec")]];  // see runner.hpp
 
 namespace {
 
@@ -234,8 +234,8 @@ void runner::deliver_cancel(task_state& t) {
         reschedule(t, cancelled_);
 }
 
+// The caller (detail::spawn) has already checked that `into` is open.
 void runner::spawn(nursery& into, task_root root, spawn_name name) {
-    nursery_access::check_open(into, "nursery::start_soon");
     task_state& t = root.release().promise();
     t.runner_ = this;
     t.id_ = next_task_id_++;

@@ -75,7 +75,9 @@ struct thread_context {
 // checkpoint. initial-exec turns each access into one %fs-relative load. It
 // needs static TLS space, which the library always gets when linked at
 // program start (and glibc keeps a surplus for 16 bytes loaded by dlopen).
-extern thread_local thread_context tls [[gnu::tls_model("initial-exec")]];
+// constinit: without it, every other file would guard each access with a
+// call to the variable's TLS initialisation wrapper.
+extern constinit thread_local thread_context tls [[gnu::tls_model("initial-exec")]];
 
 class runner {
 public:

@@ -1,4 +1,103 @@
+// lowlevel::run_var<T>: one value per run.
 #include <trellis/trellis.hpp>
 #include <trellis/testing/gtest.hpp>
 
-// Tests to be written.
+#include <string>
+#include <thread>
+
+namespace lowlevel = trellis::lowlevel;
+
+namespace {
+// Outside any run, as a run_var is meant to be (a global).
+lowlevel::run_var<int> counter(0);
+lowlevel::run_var<std::string> no_default;
+}  // namespace
+
+TRELLIS_TEST(RunVar, GetReturnsTheDefaultWhenNothingWasSet) {
+    EXPECT_EQ(counter.get(), 0);
+    co_return;
+}
+
+TRELLIS_TEST(RunVar, SetValueIsSeenByGetInTheSameRun) {
+    counter.set(41);
+    co_await trellis::checkpoint();
+    EXPECT_EQ(counter.get(), 41);
+    counter.set(counter.get() + 1);
+    EXPECT_EQ(counter.get(), 42);
+}
+
+TRELLIS_TEST(RunVar, ValueIsSharedByEveryTaskOfTheRun) {
+    co_await trellis::open_nursery([](trellis::nursery& n) -> trellis::task<> {
+        n.start_soon([]() -> trellis::task<> {
+            counter.set(7);
+            co_return;
+        });
+        co_return;
+    });
+    EXPECT_EQ(counter.get(), 7);
+}
+
+TEST(RunVar, ANewRunSeesTheDefaultAgain) {
+    trellis::run([]() -> trellis::task<> {
+        counter.set(5);
+        co_return;
+    });
+    const int seen = trellis::run([]() -> trellis::task<int> { co_return counter.get(); });
+    EXPECT_EQ(seen, 0);
+}
+
+TRELLIS_TEST(RunVar, ResetBringsBackTheDefault) {
+    counter.set(3);
+    counter.reset();
+    EXPECT_EQ(counter.get(), 0);
+    co_return;
+}
+
+TRELLIS_TEST(RunVar, GetWithNoDefaultAndNoValueRaisesRunError) {
+    EXPECT_THROW(no_default.get(), trellis::run_error);
+    no_default.set("x");
+    EXPECT_EQ(no_default.get(), "x");
+    co_return;
+}
+
+TRELLIS_TEST(RunVar, TwoRunVarsAreIndependent) {
+    lowlevel::run_var<int> a(1);
+    lowlevel::run_var<int> b(2);
+    a.set(10);
+    EXPECT_EQ(a.get(), 10);
+    EXPECT_EQ(b.get(), 2);
+    co_return;
+}
+
+TEST(RunVar, RunsOnTwoThreadsAtOnceHaveTheirOwnValues) {
+    int seen_a = -1;
+    int seen_b = -1;
+    auto body = [](int mine, int* seen) {
+        trellis::run([mine, seen]() -> trellis::task<> {
+            counter.set(mine);
+            for (int i = 0; i < 50; ++i) co_await trellis::checkpoint();
+            *seen = counter.get();
+        });
+    };
+    std::thread a(body, 1, &seen_a);
+    std::thread b(body, 2, &seen_b);
+    a.join();
+    b.join();
+    EXPECT_EQ(seen_a, 1);
+    EXPECT_EQ(seen_b, 2);
+}
+
+TEST(RunVar, GetOutsideARunRaisesRunError) {
+    std::string message;
+    try {
+        counter.get();
+    } catch (const trellis::run_error& e) {
+        message = e.what();
+    }
+    EXPECT_NE(message.find("outside a trellis run"), std::string::npos) << message;
+}
+
+TEST(RunVar, SetOutsideARunRaisesRunError) {
+    EXPECT_THROW(counter.set(1), trellis::run_error);
+    EXPECT_THROW(counter.reset(), trellis::run_error);
+}

@@ -304,6 +304,24 @@ TYPED_TEST_P(GuestConformance, DestroyingTheHostLoopAbandonsTheRunCleanly) {
     EXPECT_THROW(trellis::current_token(), trellis::run_error);
 }
 
+TYPED_TEST_P(GuestConformance, ToThreadRoundTripWorksAsAGuest) {
+    // A worker thread's result, and its call back into the run, both come
+    // through the token, so through the host's threadsafe post.
+    std::optional<int> value;
+    const auto host_thread = std::this_thread::get_id();
+    this->host.start({}, [&](trellis::outcome<int> o) { value = o.unwrap(); },
+                     [host_thread]() -> task<int> {
+                         co_return co_await trellis::to_thread::run_sync([host_thread] {
+                             const bool on_worker = std::this_thread::get_id() != host_thread;
+                             const bool back_on_host = trellis::from_thread::run_sync(
+                                 [host_thread] { return std::this_thread::get_id() == host_thread; });
+                             return on_worker && back_on_host ? 42 : -1;
+                         });
+                     });
+    ASSERT_TRUE(this->host.run_until([&] { return value.has_value(); }, this->bound));
+    EXPECT_EQ(*value, 42);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(GuestConformance, TrivialValueReachesTheDoneCallback,
                             TrivialErrorReachesTheDoneCallback, SocketpairIoWaitsOnTheWorkerThread,
                             RunIsInitialisedWhenStartReturns,
@@ -314,6 +332,7 @@ REGISTER_TYPED_TEST_SUITE_P(GuestConformance, TrivialValueReachesTheDoneCallback
                             AutojumpThresholdChangedFromTheHostFinishesALongSleep,
                             HostCallbackAndTaskPingPongAHundredTimes,
                             ChildErrorPropagatesToTheDoneCallback,
-                            DestroyingTheHostLoopAbandonsTheRunCleanly);
+                            DestroyingTheHostLoopAbandonsTheRunCleanly,
+                            ToThreadRoundTripWorksAsAGuest);
 
 }  // namespace conformance

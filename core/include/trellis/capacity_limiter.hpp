@@ -69,7 +69,7 @@ public:
     // if the task already holds one.
     task<> acquire();
     // Borrows for `borrower`. A checkpoint. Throws run_error if it already
-    // holds one.
+    // holds one (or is already waiting for one in another task).
     task<> acquire_on_behalf_of(borrower_id borrower);
     // Guard forms of the two above.
     task<borrowed> hold();
@@ -95,6 +95,8 @@ public:
     statistics_t statistics() const;
 
 private:
+    // Throws run_error if `borrower` holds a token or waits for one.
+    void check_not_borrowing(borrower_id borrower) const;
     task<> acquire_for(borrower_id borrower, std::string label);
     void take_nowait(borrower_id borrower, std::string label);
     void wake_waiters();

@@ -33,8 +33,8 @@ public:
     condition& operator=(const condition&) = delete;
 
     // The underlying lock's operations (see lock.hpp).
-    task<> acquire() { return lock_->acquire(); }
-    task<acquired<condition>> hold();
+    detail::acquire_awaiter<trellis::lock> acquire() noexcept { return lock_->acquire(); }
+    detail::hold_awaiter<trellis::lock, condition> hold() noexcept { return {*lock_, *this}; }
     void acquire_nowait() { lock_->acquire_nowait(); }
     void release() { lock_->release(); }
     bool locked() const noexcept { return lock_->locked(); }

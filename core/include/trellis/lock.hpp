@@ -36,26 +36,45 @@ public:
     // Acquires the lock and returns a guard that releases it:
     // `auto held = co_await mutex.hold();`. (C++ forbids a member function
     // named like its class, so the guard form cannot be called lock().)
-    // A checkpoint. Throws run_error if the current task already holds it
-    // (that would deadlock); cancellation while waiting throws cancelled and
-    // leaves the queue untouched.
-    task<acquired<lock>> hold();
+    // A checkpoint, also when the lock is free. Throws run_error if the
+    // current task already holds it (that would deadlock); cancellation
+    // while waiting throws cancelled and leaves the queue untouched.
+    // Returns an awaitable: co_await it at once, once.
+    detail::hold_awaiter<lock, lock> hold() noexcept { return {*this, *this}; }
 
-    // Acquires without a guard; pair with release(). Same rules as lock().
-    task<> acquire();
+    // Acquires without a guard (`co_await mutex.acquire();`); pair with
+    // release(). Same rules as hold().
+    detail::acquire_awaiter<lock> acquire() noexcept { return detail::acquire_awaiter<lock>(*this); }
     // Acquires if that needs no waiting. Not a checkpoint. Throws
     // would_block if the lock is held or has waiters; run_error if the
     // current task already holds it.
     void acquire_nowait();
     // Releases; the longest waiter, if any, becomes the owner. Not a
     // checkpoint. Throws run_error if the current task is not the owner.
-    void release();
+    void release() {
+        if (owner_ != lowlevel::current_task()) throw_not_owner();
+        owner_ = lot_ ? lot_.unpark_one() : lowlevel::task_handle();
+    }
 
     bool locked() const noexcept { return static_cast<bool>(owner_); }
     statistics_t statistics() const noexcept { return {locked(), owner_, lot_.size()}; }
 
 private:
     friend class condition;
+    friend class detail::acquire_awaiter<lock>;
+    // Takes the lock for the current task if it is free (then nobody
+    // waits). Throws run_error if the current task holds it already.
+    bool try_take() {
+        auto me = lowlevel::current_task();
+        if (owner_ == me) throw_already_held();
+        if (owner_) return false;
+        owner_ = me;
+        return true;
+    }
+    [[noreturn]] static void throw_already_held();
+    [[noreturn]] static void throw_not_owner();
+    // Invariant: owner_ is set whenever lot_ has waiters (release() hands
+    // the lock straight to the next waiter).
     lowlevel::task_handle owner_;
     lowlevel::parking_lot lot_;
 };
@@ -65,7 +84,7 @@ private:
 // whose correctness depends on it).
 class strict_fifo_lock : public lock {
 public:
-    task<acquired<strict_fifo_lock>> hold();
+    detail::hold_awaiter<lock, strict_fifo_lock> hold() noexcept { return {*this, *this}; }
 };
 
 }  // namespace trellis

@@ -17,12 +17,15 @@
 // Use them on one run's thread only.
 #pragma once
 
+#include <coroutine>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "trellis/checkpoint.hpp"
@@ -45,6 +48,11 @@ struct channel_statistics {
     std::size_t tasks_waiting_receive = 0;
 };
 
+template <class T>
+class send_channel;
+template <class T>
+class receive_channel;
+
 namespace detail {
 
 struct channel_send_tag;
@@ -53,23 +61,49 @@ struct channel_receive_tag;
 // How a blocked channel operation ended, told to the waiter by whoever woke it.
 enum class channel_wake : unsigned char { none, done, closed, ended, broken };
 
+// What a receive found without waiting.
+enum class channel_take : unsigned char { taken, empty, ended };
+
 template <class T>
 struct channel_state {
+    // A blocked send, queued on `senders`; lives in the sender's awaiter.
     struct send_waiter : list_node<channel_send_tag> {
         lowlevel::task_handle task;
-        T* value;  // in the sender's frame; a receiver moves from it
-        std::uint64_t end_id;
+        T* value = nullptr;  // in the blocked sender's awaiter; a receiver moves from it
+        std::uint64_t end_id = 0;
         channel_wake result = channel_wake::none;
     };
+    // A blocked receive, queued on `receivers`; lives in the receiver's awaiter.
     struct receive_waiter : list_node<channel_receive_tag> {
         lowlevel::task_handle task;
-        std::optional<T> value;
-        std::uint64_t end_id;
+        std::optional<T> value;  // what a sender handed over
+        std::uint64_t end_id = 0;
         channel_wake result = channel_wake::none;
+    };
+
+    // The abort callbacks of blocked operations: they take the waiter off
+    // its queue. `state` points at the operation's channel pointer.
+    struct unlink_sender {
+        channel_state* const* state;
+        send_waiter* waiter;
+        lowlevel::abort_result operator()(const std::exception_ptr&) const noexcept {
+            (*state)->senders.remove(waiter);
+            return lowlevel::abort_result::succeeded;
+        }
+    };
+    struct unlink_receiver {
+        channel_state* const* state;
+        receive_waiter* waiter;
+        lowlevel::abort_result operator()(const std::exception_ptr&) const noexcept {
+            (*state)->receivers.remove(waiter);
+            return lowlevel::abort_result::succeeded;
+        }
     };
 
     explicit channel_state(std::size_t max) : max_buffer(max) {}
 
+    // Invariant: buffer is empty whenever receivers is not, and full (or
+    // max_buffer is 0) whenever senders is not.
     std::deque<T> buffer;
     std::size_t max_buffer;
     std::size_t open_send = 0;
@@ -80,6 +114,46 @@ struct channel_state {
 
     channel_statistics statistics() const noexcept {
         return {buffer.size(), max_buffer, open_send, open_receive, senders.size(), receivers.size()};
+    }
+
+    // Delivers `value` without waiting if possible: to the longest-waiting
+    // receiver, else into the buffer. Throws broken_resource_error if every
+    // receive end is closed.
+    bool try_send(T& value) {
+        if (open_receive == 0) throw broken_resource_error("send: every receive end of the channel is closed");
+        if (receive_waiter* r = receivers.pop_front()) {
+            r->value.emplace(std::move(value));
+            r->result = channel_wake::done;
+            lowlevel::reschedule(r->task);
+            return true;
+        }
+        if (buffer.size() < max_buffer) {
+            buffer.push_back(std::move(value));
+            return true;
+        }
+        return false;
+    }
+
+    // Takes the next value into `out` without waiting if there is one. The
+    // longest-blocked sender's value joins the buffer's tail (which keeps
+    // FIFO order) and that sender is released.
+    channel_take try_receive(std::optional<T>& out) {
+        if (send_waiter* w = senders.pop_front()) {
+            const bool straight = buffer.empty();
+            if (straight)
+                out.emplace(std::move(*w->value));
+            else
+                buffer.push_back(std::move(*w->value));
+            w->result = channel_wake::done;
+            lowlevel::reschedule(w->task);
+            if (straight) return channel_take::taken;
+        }
+        if (!buffer.empty()) {
+            out.emplace(std::move(buffer.front()));
+            buffer.pop_front();
+            return channel_take::taken;
+        }
+        return open_send == 0 ? channel_take::ended : channel_take::empty;
     }
 
     // Wakes every waiter of `list` that `pick` selects, with `why`.
@@ -94,27 +168,122 @@ struct channel_state {
     }
 };
 
+// co_await tx.send(v): a checkpoint that delivers at once (then yields,
+// cancel-shielded: the value is gone, so cancellation must not claim
+// otherwise) or queues the sender until a receiver takes the value, the
+// end is closed or every receiver is. Cancelled while queued: it leaves the
+// queue and nothing was sent. Owns the value until it is delivered.
+//
+// Send and receive are awaiters, not task<> coroutines, so that a value
+// costs no coroutine frame allocation; they are built from the low-level
+// awaiters (checkpoint_if_cancelled, cancel_shielded_checkpoint,
+// wait_task_rescheduled). Await one once, at once, while its end lives.
 template <class T>
-auto wait_on(intrusive_list<T, channel_send_tag>& list, T& w) {
-    return lowlevel::wait_task_rescheduled([&list, &w](const std::exception_ptr&) {
-        list.remove(&w);
-        return lowlevel::abort_result::succeeded;
-    });
-}
-template <class T>
-auto wait_on(intrusive_list<T, channel_receive_tag>& list, T& w) {
-    return lowlevel::wait_task_rescheduled([&list, &w](const std::exception_ptr&) {
-        list.remove(&w);
-        return lowlevel::abort_result::succeeded;
-    });
-}
+class [[nodiscard]] channel_send_op : public channel_state<T>::send_waiter {
+    using state_type = channel_state<T>;
+
+public:
+    void trellis_awaitable() const noexcept {}
+    channel_send_op(send_channel<T>& end, T value)
+        : end_(end),
+          value_(std::move(value)),
+          blocker_(lowlevel::wait_task_rescheduled(typename state_type::unlink_sender{&state_, this})) {}
+    channel_send_op(const channel_send_op&) = delete;
+    channel_send_op& operator=(const channel_send_op&) = delete;
+    // Leaves the queue if the frame dies while blocked (an abandoned run).
+    ~channel_send_op() {
+        if (this->is_linked()) state_->senders.remove(this);
+    }
+
+    bool await_ready() {
+        checkpoint_if_cancelled().await_ready();  // throws cancelled
+        state_ = &end_.usable_state("send on a closed channel end");
+        delivered_ = state_->try_send(value_);
+        return false;
+    }
+    void await_suspend(std::coroutine_handle<> self) {
+        if (delivered_) return lowlevel::cancel_shielded_checkpoint().await_suspend(self);
+        this->task = lowlevel::current_task();
+        this->value = &value_;
+        this->end_id = end_.id_;
+        state_->senders.push_back(this);
+        blocker_.await_suspend(self);
+    }
+    void await_resume() {
+        if (delivered_) return;
+        blocker_.await_resume();  // throws cancelled if the abort took us off the queue
+        if (this->result == channel_wake::closed) throw closed_resource_error("send on a closed channel end");
+        if (this->result == channel_wake::broken)
+            throw broken_resource_error("send: every receive end of the channel is closed");
+    }
+
+private:
+    send_channel<T>& end_;
+    T value_;
+    state_type* state_ = nullptr;
+    decltype(lowlevel::wait_task_rescheduled(std::declval<typename state_type::unlink_sender>())) blocker_;
+    bool delivered_ = false;
+};
+
+// co_await rx.receive() (AtEnd = value_or_throw: T, or end_of_channel) and
+// co_await rx.next() (AtEnd = optional: std::nullopt at the end). The
+// mirror image of channel_send_op: a checkpoint that takes a value at once
+// (then yields, cancel-shielded: the value is taken, so cancellation must
+// not lose it) or queues the receiver until a sender hands it one, the end
+// is closed or every sender is. Cancelled while queued: nothing consumed.
+enum class at_end : bool { value_or_throw, optional };
+
+template <class T, at_end AtEnd>
+class [[nodiscard]] channel_receive_op : public channel_state<T>::receive_waiter {
+    using state_type = channel_state<T>;
+    using result_type = std::conditional_t<AtEnd == at_end::optional, std::optional<T>, T>;
+
+public:
+    void trellis_awaitable() const noexcept {}
+    explicit channel_receive_op(receive_channel<T>& end)
+        : end_(end), blocker_(lowlevel::wait_task_rescheduled(typename state_type::unlink_receiver{&state_, this})) {}
+    channel_receive_op(const channel_receive_op&) = delete;
+    channel_receive_op& operator=(const channel_receive_op&) = delete;
+    // Leaves the queue if the frame dies while blocked (an abandoned run).
+    ~channel_receive_op() {
+        if (this->is_linked()) state_->receivers.remove(this);
+    }
+
+    bool await_ready() {
+        checkpoint_if_cancelled().await_ready();  // throws cancelled
+        state_ = &end_.usable_state("receive on a closed channel end");
+        found_ = state_->try_receive(this->value);
+        return false;
+    }
+    void await_suspend(std::coroutine_handle<> self) {
+        if (found_ != channel_take::empty) return lowlevel::cancel_shielded_checkpoint().await_suspend(self);
+        this->task = lowlevel::current_task();
+        this->end_id = end_.id_;
+        state_->receivers.push_back(this);
+        blocker_.await_suspend(self);
+    }
+    result_type await_resume() {
+        if (found_ == channel_take::empty) {
+            blocker_.await_resume();  // throws cancelled if the abort took us off the queue
+            if (this->result == channel_wake::closed) throw closed_resource_error("receive on a closed channel end");
+            if (this->result == channel_wake::ended) found_ = channel_take::ended;
+        }
+        if constexpr (AtEnd == at_end::optional) {
+            return std::move(this->value);  // empty at the end
+        } else {
+            if (found_ == channel_take::ended) throw end_of_channel();
+            return std::move(*this->value);
+        }
+    }
+
+private:
+    receive_channel<T>& end_;
+    state_type* state_ = nullptr;
+    decltype(lowlevel::wait_task_rescheduled(std::declval<typename state_type::unlink_receiver>())) blocker_;
+    channel_take found_ = channel_take::empty;
+};
 
 }  // namespace detail
-
-template <class T>
-class send_channel;
-template <class T>
-class receive_channel;
 
 template <class T>
 std::pair<send_channel<T>, receive_channel<T>> open_memory_channel(std::size_t max_buffer);
@@ -135,30 +304,18 @@ public:
     ~send_channel() { close(); }
 
     // Sends a value, waiting while the buffer is full (with max_buffer 0:
-    // until a receiver takes it). A checkpoint. Throws closed_resource_error
-    // if this end is (or gets) closed, broken_resource_error if every
-    // receive end is closed. If cancelled, the value was not delivered.
-    task<> send(T value) {
-        co_await checkpoint_if_cancelled();
-        if (try_send(value)) {
-            co_await lowlevel::cancel_shielded_checkpoint();
-            co_return;
-        }
-        typename state_type::send_waiter w;
-        w.task = lowlevel::current_task();
-        w.value = &value;
-        w.end_id = id_;
-        state_->senders.push_back(&w);
-        co_await detail::wait_on(state_->senders, w);
-        if (w.result == detail::channel_wake::closed) throw closed_resource_error("send on a closed channel end");
-        if (w.result == detail::channel_wake::broken)
-            throw broken_resource_error("send: every receive end of the channel is closed");
-    }
+    // until a receiver takes it): `co_await tx.send(v);`. A checkpoint,
+    // also when it does not wait. Throws closed_resource_error if this end
+    // is (or gets) closed, broken_resource_error if every receive end is
+    // (or gets) closed. If cancelled, the value was not delivered. Returns
+    // an awaitable: co_await it at once, once, while this end lives.
+    detail::channel_send_op<T> send(T value) { return detail::channel_send_op<T>(*this, std::move(value)); }
 
     // Sends without waiting. Not a checkpoint. Throws would_block if the
-    // buffer is full, and the errors of send().
+    // buffer is full (and no receiver waits), and the errors of send().
     void send_nowait(T value) {
-        if (!try_send(value)) throw would_block("send_nowait: the channel's buffer is full");
+        if (!usable_state("send on a closed channel end").try_send(value))
+            throw would_block("send_nowait: the channel's buffer is full");
     }
 
     // Another handle on the send side; the side stays open until all are
@@ -180,7 +337,8 @@ public:
         state_type::wake_all(s.senders, detail::channel_wake::closed, [&](auto& w) { return w.end_id == id_; });
         if (s.open_send == 0) state_type::wake_all(s.receivers, detail::channel_wake::ended, [](auto&) { return true; });
     }
-    // close(), then a checkpoint.
+    // close(), then a checkpoint (which raises cancelled in a cancelled
+    // scope; the end is closed either way).
     task<> aclose() {
         close();
         co_await checkpoint();
@@ -192,26 +350,16 @@ public:
 private:
     using state_type = detail::channel_state<T>;
     friend std::pair<send_channel<T>, receive_channel<T>> open_memory_channel<T>(std::size_t);
+    friend class detail::channel_send_op<T>;
     explicit send_channel(std::shared_ptr<state_type> s) : state_(std::move(s)), id_(state_->next_end_id++) {
         ++state_->open_send;
     }
 
-    // Delivers `value` without waiting if possible.
-    bool try_send(T& value) {
-        if (closed_) throw closed_resource_error("send on a closed channel end");
-        auto& s = *state_;
-        if (s.open_receive == 0) throw broken_resource_error("send: every receive end of the channel is closed");
-        if (auto* r = s.receivers.pop_front()) {
-            r->value.emplace(std::move(value));
-            r->result = detail::channel_wake::done;
-            lowlevel::reschedule(r->task);
-            return true;
-        }
-        if (s.buffer.size() < s.max_buffer) {
-            s.buffer.push_back(std::move(value));
-            return true;
-        }
-        return false;
+    // The channel, for an operation through this end; throws
+    // closed_resource_error (with `what`) if the end is closed.
+    state_type& usable_state(const char* what) const {
+        if (closed_) throw closed_resource_error(what);
+        return *state_;
     }
 
     std::shared_ptr<state_type> state_;
@@ -235,46 +383,32 @@ public:
     }
     ~receive_channel() { close(); }
 
-    // Receives the next value, waiting while there is none. A checkpoint.
-    // Throws end_of_channel once every send end is closed and the buffer is
-    // empty, closed_resource_error if this end is (or gets) closed. If
-    // cancelled, nothing was consumed.
-    task<T> receive() {
-        auto v = co_await next();
-        if (!v) throw end_of_channel();
-        co_return std::move(*v);
+    // Receives the next value, waiting while there is none:
+    // `T v = co_await rx.receive();`. A checkpoint, also when it does not
+    // wait. Throws end_of_channel once every send end is closed and the
+    // buffer is empty, closed_resource_error if this end is (or gets)
+    // closed. If cancelled, nothing was consumed. Returns an awaitable:
+    // co_await it at once, once, while this end lives.
+    detail::channel_receive_op<T, detail::at_end::value_or_throw> receive() {
+        return detail::channel_receive_op<T, detail::at_end::value_or_throw>(*this);
     }
 
     // The loop form: the next value, or std::nullopt at the end of the
     // channel (instead of end_of_channel). A checkpoint; same errors
     // otherwise. `while (auto v = co_await rx.next()) { ... }`
-    task<std::optional<T>> next() {
-        co_await checkpoint_if_cancelled();
-        bool ended = false;
-        if (auto v = try_receive(ended)) {
-            co_await lowlevel::cancel_shielded_checkpoint();
-            co_return v;
-        }
-        if (ended) {
-            co_await lowlevel::cancel_shielded_checkpoint();
-            co_return std::nullopt;
-        }
-        typename state_type::receive_waiter w;
-        w.task = lowlevel::current_task();
-        w.end_id = id_;
-        state_->receivers.push_back(&w);
-        co_await detail::wait_on(state_->receivers, w);
-        if (w.result == detail::channel_wake::closed) throw closed_resource_error("receive on a closed channel end");
-        if (w.result == detail::channel_wake::ended) co_return std::nullopt;
-        co_return std::move(w.value);
+    detail::channel_receive_op<T, detail::at_end::optional> next() {
+        return detail::channel_receive_op<T, detail::at_end::optional>(*this);
     }
 
     // Receives without waiting. Not a checkpoint. Throws would_block if
     // nothing is there, and the errors of receive().
     T receive_nowait() {
-        bool ended = false;
-        if (auto v = try_receive(ended)) return std::move(*v);
-        if (ended) throw end_of_channel();
+        std::optional<T> v;
+        switch (usable_state("receive on a closed channel end").try_receive(v)) {
+            case detail::channel_take::taken: return std::move(*v);
+            case detail::channel_take::ended: throw end_of_channel();
+            case detail::channel_take::empty: break;
+        }
         throw would_block("receive_nowait: the channel is empty");
     }
 
@@ -300,6 +434,8 @@ public:
             s.buffer.clear();
         }
     }
+    // close(), then a checkpoint (which raises cancelled in a cancelled
+    // scope; the end is closed either way).
     task<> aclose() {
         close();
         co_await checkpoint();
@@ -311,29 +447,17 @@ public:
 private:
     using state_type = detail::channel_state<T>;
     friend std::pair<send_channel<T>, receive_channel<T>> open_memory_channel<T>(std::size_t);
+    friend class detail::channel_receive_op<T, detail::at_end::value_or_throw>;
+    friend class detail::channel_receive_op<T, detail::at_end::optional>;
     explicit receive_channel(std::shared_ptr<state_type> s) : state_(std::move(s)), id_(state_->next_end_id++) {
         ++state_->open_receive;
     }
 
-    // Takes a value without waiting if there is one; sets `ended` when the
-    // channel is over.
-    std::optional<T> try_receive(bool& ended) {
-        if (closed_) throw closed_resource_error("receive on a closed channel end");
-        auto& s = *state_;
-        // A blocked sender's value joins the buffer's tail, which keeps the
-        // FIFO order, and the sender is released.
-        if (auto* w = s.senders.pop_front()) {
-            s.buffer.push_back(std::move(*w->value));
-            w->result = detail::channel_wake::done;
-            lowlevel::reschedule(w->task);
-        }
-        if (!s.buffer.empty()) {
-            std::optional<T> v(std::move(s.buffer.front()));
-            s.buffer.pop_front();
-            return v;
-        }
-        ended = s.open_send == 0;
-        return std::nullopt;
+    // The channel, for an operation through this end; throws
+    // closed_resource_error (with `what`) if the end is closed.
+    state_type& usable_state(const char* what) const {
+        if (closed_) throw closed_resource_error(what);
+        return *state_;
     }
 
     std::shared_ptr<state_type> state_;

@@ -125,9 +125,27 @@ namespace detail {
 struct nursery_access {
     // Opens `n` in the current task: enters its scope, links it to the task.
     static void open(nursery& n);
-    // Waits for the children after the body ended with `body_error`. Never
-    // throws: a cancellation of the waiting parent is recorded as an error.
-    static task<> join(nursery& n, std::exception_ptr body_error);
+
+    // What join returns. An awaiter rather than a coroutine, because every
+    // nursery is joined once and a coroutine would cost a frame allocation
+    // each time (a measurable share of start_soon + join; see bench/).
+    struct join_awaiter {
+        void trellis_awaitable() const noexcept {}
+        nursery& n;
+        std::exception_ptr body_error;
+        task_state* task = nullptr;
+        // True when the children had all finished already and the join is
+        // a plain checkpoint; false when it blocked until they finished.
+        bool yielded = false;
+        bool await_ready() const noexcept { return false; }
+        void await_suspend(std::coroutine_handle<> self);
+        void await_resume();
+    };
+    // co_await join(n, body_error): waits for the children after the body
+    // ended with `body_error`. A checkpoint even when there is nothing to
+    // wait for. Never throws: a cancellation of the waiting parent is
+    // recorded as an error of the nursery.
+    static join_awaiter join(nursery& n, std::exception_ptr body_error) { return {n, std::move(body_error)}; }
     // Leaves the scope and returns the combined error to raise, if any.
     static std::exception_ptr close(nursery& n) noexcept;
     // Throws run_error (naming `caller`) unless tasks may be spawned into n

@@ -81,8 +81,9 @@ void mark_last_spawned_as_system(nursery& n);
 // Starts fn(args...) as a system task: a child of the root task rather than
 // of any user nursery. System tasks are cancelled when the main task
 // finishes; an error escaping one cancels the whole run and comes out of
-// trellis::run. Not a checkpoint. Throws run_error outside a run or after
-// the main task has finished.
+// trellis::run. One spawned after the main task finished starts out
+// cancelled, as in Trio. Not a checkpoint. Throws run_error outside a run,
+// or once every system task has finished and the run is ending.
 template <class F, class... A>
     requires(!std::is_same_v<std::decay_t<F>, named>)
 void spawn_system_task(F&& fn, A&&... args) {

@@ -32,11 +32,12 @@ public:
     semaphore(const semaphore&) = delete;
     semaphore& operator=(const semaphore&) = delete;
 
-    // Takes a permit. A checkpoint. Cancellation while waiting throws
-    // cancelled and takes nothing.
-    task<> acquire();
+    // Takes a permit: `co_await s.acquire();`. A checkpoint, also when a
+    // permit is free. Cancellation while waiting throws cancelled and takes
+    // nothing. Returns an awaitable: co_await it at once, once.
+    detail::acquire_awaiter<semaphore> acquire() noexcept { return detail::acquire_awaiter<semaphore>(*this); }
     // Takes a permit and returns a guard that gives it back. A checkpoint.
-    task<acquired<semaphore>> hold();
+    detail::hold_awaiter<semaphore, semaphore> hold() noexcept { return {*this, *this}; }
     // Takes a permit if one is free and nobody waits. Not a checkpoint.
     // Throws would_block otherwise.
     void acquire_nowait();
@@ -49,6 +50,15 @@ public:
     statistics_t statistics() const noexcept { return {value_, max_, lot_.size()}; }
 
 private:
+    friend class detail::acquire_awaiter<semaphore>;
+    // Takes a permit if one is free (then nobody waits).
+    bool try_take() noexcept {
+        if (value_ == 0) return false;
+        --value_;
+        return true;
+    }
+    // Invariant: value_ is 0 whenever lot_ has waiters (release() hands its
+    // permit straight to the next waiter).
     std::size_t value_;
     std::optional<std::size_t> max_;
     lowlevel::parking_lot lot_;

@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "trellis/detail/frame_allocator.hpp"
 #include "trellis/errors.hpp"
 #include "trellis/outcome.hpp"
 
@@ -39,6 +40,10 @@ concept trellis_awaitable = requires(const std::remove_cvref_t<A>& a) { a.trelli
 
 class task_promise_base {
 public:
+    // Frames come from the per-thread frame cache (see frame_allocator.hpp).
+    static void* operator new(std::size_t size) { return frame_allocator::allocate(size); }
+    static void operator delete(void* frame, std::size_t size) noexcept { frame_allocator::deallocate(frame, size); }
+
     std::suspend_always initial_suspend() const noexcept { return {}; }
 
     struct final_awaiter {

@@ -20,6 +20,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "trellis/detail/frame_allocator.hpp"
 #include "trellis/detail/intrusive_list.hpp"
 #include "trellis/task.hpp"
 
@@ -97,6 +98,10 @@ public:
 class task_root {
 public:
     struct promise_type : task_state {
+        static void* operator new(std::size_t size) { return frame_allocator::allocate(size); }
+        static void operator delete(void* frame, std::size_t size) noexcept {
+            frame_allocator::deallocate(frame, size);
+        }
         task_root get_return_object() noexcept {
             return task_root(std::coroutine_handle<promise_type>::from_promise(*this));
         }

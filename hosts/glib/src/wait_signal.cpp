@@ -1,0 +1,169 @@
+// trellis::glib::wait_signal: one emission of a GObject signal, awaited by
+// a task.
+//
+// The wait connects a GClosure with our own marshaller (so any signature
+// can be read from its GValues) and a weak reference on the instance, then
+// blocks in wait_task_rescheduled. Whichever comes first ends the wait: the
+// emission (values stored, task rescheduled), the instance's dispose
+// (closed_resource_error), or cancellation (the abort callback). Each path
+// disconnects the handler and drops the weak reference, unless the instance
+// is already being disposed.
+//
+// Emissions normally happen on the run's thread. One on another thread is
+// forwarded through the run's token; the arguments are read on the
+// emitting thread, while they are valid.
+
+#include <atomic>
+#include <thread>
+
+#include "trellis/glib.hpp"
+#include "trellis/token.hpp"
+#include "trellis/wait_task_rescheduled.hpp"
+
+namespace trellis::glib::detail {
+
+namespace {
+
+// Shared by the waiting frame and the closure (which may outlive the wait
+// by the length of an emission in progress on another thread).
+struct wait_state {
+    signal_shape shape;
+    std::string name;
+    GObject* instance = nullptr;
+    gulong handler = 0;
+    trellis::token token;
+    std::thread::id run_thread = std::this_thread::get_id();
+    lowlevel::task_handle task;
+    std::atomic<bool> fired{false};          // an emission or the dispose came first
+    std::atomic<bool> instance_gone{false};  // the weak reference was notified
+    std::exception_ptr error;                // set before delivery
+    bool finished = false;                   // run thread: woken or aborted
+
+    explicit wait_state(signal_shape s) : shape(std::move(s)), token(current_token()) {}
+
+    // Run thread. Undoes the connection while the instance still lives.
+    void disconnect() noexcept {
+        if (instance_gone.load()) return;
+        if (handler) g_signal_handler_disconnect(instance, handler);
+        handler = 0;
+        g_object_weak_unref(instance, &on_weak_notify, this);
+    }
+
+    // Run thread: ends the wait.
+    static void deliver(const std::shared_ptr<wait_state>& self) noexcept {
+        if (self->finished) return;  // aborted meanwhile
+        self->finished = true;
+        self->disconnect();
+        lowlevel::reschedule(self->task, self->error);
+    }
+
+    // Any thread: hands the end of the wait to the run's thread.
+    static void deliver_from(const std::shared_ptr<wait_state>& self) noexcept {
+        if (std::this_thread::get_id() == self->run_thread) return deliver(self);
+        try {
+            self->token.run_sync_soon([self] { deliver(self); });
+        } catch (...) {
+            // The run is over; nobody waits any more.
+        }
+    }
+
+    static void on_weak_notify(gpointer data, GObject* object) noexcept {
+        auto* state = static_cast<wait_state*>(data);
+        state->instance_gone = true;  // GObject drops the weak reference itself
+        // The object still lives during this notification; on the run's
+        // thread, unhook the handler now (a disposed object may linger).
+        if (std::this_thread::get_id() == state->run_thread && state->handler)
+            g_signal_handler_disconnect(object, std::exchange(state->handler, 0));
+        if (state->fired.exchange(true)) return;
+        state->error = std::make_exception_ptr(closed_resource_error(
+            "trellis::glib::wait_signal: the object was disposed while waiting for \"" + state->name + "\""));
+        // The closure holds the owning reference; the waiting frame keeps the closure alive.
+        deliver_from(*state->self_ref);
+    }
+
+    static void marshal(GClosure* closure, GValue*, guint n_values, const GValue* values, gpointer,
+                        gpointer) noexcept {
+        auto& self = *static_cast<std::shared_ptr<wait_state>*>(closure->data);
+        if (self->fired.exchange(true)) return;
+        if (n_values > 0 && (self->shape.any_arguments || n_values - 1 == self->shape.count)) {
+            try {
+                self->shape.read(values + 1);
+            } catch (...) {
+                self->error = std::current_exception();  // e.g. out of memory copying a string
+            }
+        }
+        deliver_from(self);
+    }
+
+    static void free_closure_data(gpointer data, GClosure*) noexcept {
+        delete static_cast<std::shared_ptr<wait_state>*>(data);
+    }
+
+    std::shared_ptr<wait_state>* self_ref = nullptr;  // the closure's data
+};
+
+std::string describe(const std::string& name, GObject* instance) {
+    return "\"" + name + "\" on " + G_OBJECT_TYPE_NAME(instance);
+}
+
+// Throws run_error unless `name` is a signal of `instance` whose arguments
+// suit `shape`.
+void check_signal(GObject* instance, const std::string& name, const signal_shape& shape) {
+    guint id = 0;
+    GQuark detail = 0;
+    if (!g_signal_parse_name(name.c_str(), G_OBJECT_TYPE(instance), &id, &detail, TRUE))
+        throw run_error("trellis::glib::wait_signal: no signal " + describe(name, instance));
+    if (shape.any_arguments) return;
+    GSignalQuery query;
+    g_signal_query(id, &query);
+    if (query.n_params != shape.count)
+        throw run_error("trellis::glib::wait_signal: signal " + describe(name, instance) + " has " +
+                        std::to_string(query.n_params) + " argument(s), the wait names " +
+                        std::to_string(shape.count));
+    for (guint i = 0; i < query.n_params; ++i) {
+        GType type = query.param_types[i] & ~G_SIGNAL_TYPE_STATIC_SCOPE;
+        if (!shape.accepts(i, type))
+            throw run_error("trellis::glib::wait_signal: argument " + std::to_string(i + 1) + " of signal " +
+                            describe(name, instance) + " is a " + g_type_name(type) +
+                            ", which does not convert to the type the wait names");
+    }
+}
+
+}  // namespace
+
+task<> wait_one_emission(gpointer instance, std::string signal, signal_shape shape) {
+    if (!instance || !G_IS_OBJECT(instance))
+        throw run_error("trellis::glib::wait_signal: the instance must be a GObject");
+    auto* object = G_OBJECT(instance);
+    check_signal(object, signal, shape);
+
+    auto state = std::make_shared<wait_state>(std::move(shape));
+    state->name = std::move(signal);
+    state->instance = object;
+    state->task = lowlevel::current_task();
+
+    state->self_ref = new std::shared_ptr<wait_state>(state);
+    GClosure* closure = g_closure_new_simple(sizeof(GClosure), state->self_ref);
+    g_closure_add_finalize_notifier(closure, state->self_ref, &wait_state::free_closure_data);
+    g_closure_set_marshal(closure, &wait_state::marshal);
+    // Keep the closure (and so the state's owning reference) alive for the
+    // whole wait, even after the handler is gone.
+    g_closure_ref(closure);
+    g_closure_sink(closure);
+    struct closure_ref {
+        GClosure* c;
+        ~closure_ref() { g_closure_unref(c); }
+    } keep{closure};
+
+    state->handler = g_signal_connect_closure(object, state->name.c_str(), closure, FALSE);
+    g_object_weak_ref(object, &wait_state::on_weak_notify, state.get());
+
+    co_await lowlevel::wait_task_rescheduled([&state](const std::exception_ptr&) noexcept {
+        state->finished = true;
+        state->disconnect();
+        return lowlevel::abort_result::succeeded;
+    });
+    if (state->error) std::rethrow_exception(state->error);
+}
+
+}  // namespace trellis::glib::detail
