@@ -1,31 +1,33 @@
 #!/bin/sh
-# Runs every trellis benchmark program and prints the summary table: one
-# line per target, with the floor, trellis and their ratio (or the absolute
-# figure where a target has no floor), and PASS or MISS.
+# Builds and runs every trellis benchmark program, then prints the summary
+# table: one line per target, with the floor, trellis and their ratio (or
+# the absolute figure where a target has no floor), and PASS or MISS.
 #
 #   bench/run_all.sh [builddir] [extra Google Benchmark flags...]
 #
-# builddir defaults to build-bench next to this script's parent directory;
-# configure it with
+# builddir defaults to build-bench in the project root; configure it with
 #   meson setup build-bench --buildtype=release -Db_ndebug=true
-# Extra flags go to every program (for example --benchmark_repetitions=15).
+# Extra flags go to every program (for example --benchmark_repetitions=15
+# or --benchmark_min_time=0.1). The programs' full output goes to stderr;
+# the table goes to stdout.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-"$here/../build-bench"}
 [ $# -gt 0 ] && shift
 
-programs="checkpoint_bench spawn_bench cancel_bench memory_bench pingpong_bench"
-
-ninja -C "$build" $(for p in $programs; do printf 'bench/%s ' "$p"; done) >/dev/null
+# Every *_bench program this build directory knows (the host benchmarks
+# exist only when their adapter is built).
+targets=$(ninja -C "$build" -t targets all | sed -n 's|^\(bench/[a-z0-9_]*_bench\): .*|\1|p' | sort -u)
+[ -n "$targets" ] || { echo "no benchmark programs in $build (is Google Benchmark installed?)" >&2; exit 1; }
+# shellcheck disable=SC2086
+ninja -C "$build" $targets >&2
 
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
-for p in $programs; do
-    echo "== $p" >&2
-    # The full Google Benchmark output goes to stderr, the summary lines
-    # (those ending in PASS or MISS) are kept for the table.
-    "$build/bench/$p" "$@" | tee /dev/stderr | grep -E ' (PASS|MISS)$' >>"$summary" || true
+for target in $targets; do
+    echo "== $target" >&2
+    "$build/$target" "$@" | tee /dev/stderr | grep -E ' (PASS|MISS)$' >>"$summary" || true
 done
 
 echo

@@ -102,7 +102,12 @@ nursery& system_nursery(const char* caller) {
     return *n;
 }
 void mark_last_spawned_as_system(nursery&) {
-    if (auto* t = detail::tls.run->last_spawned()) t->is_system_ = true;
+    if (auto* t = detail::tls.run->last_spawned()) {
+        t->is_system_ = true;
+        // System tasks start from the run's own (empty) task-local values,
+        // not from those of whichever task spawned them (as in Trio).
+        t->locals_.reset();
+    }
 }
 }  // namespace detail_system
 

@@ -3,7 +3,6 @@
 
 #include "trellis/detail/frame_allocator.hpp"
 
-#include <cstdint>
 #include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -29,7 +28,9 @@ namespace {
 // malloc'ed at its exact size would.
 constexpr std::size_t granule = 16;
 constexpr std::size_t class_count = 64;  // blocks of up to 1016 bytes are cached
-constexpr std::uint32_t max_blocks_per_class = 1024;
+// What a thread may keep cached: enough for the frames of a few thousand
+// tasks, small next to what those tasks used while they lived.
+constexpr std::size_t max_cached_bytes = std::size_t{1} << 20;
 
 constexpr std::size_t class_of(std::size_t size) noexcept { return (size + 8 + granule - 1) / granule; }
 constexpr std::size_t block_size(std::size_t cls) noexcept { return cls * granule - 8; }
@@ -38,78 +39,78 @@ struct free_block {
     free_block* next;
 };
 
-enum class cache_state : unsigned char {
-    fresh,   // nothing cached yet; the cleanup at thread exit is not registered
-    active,  // caching
-    closed,  // the thread is ending: cache nothing more
-};
-
-// Trivially destructible on purpose: a thread_local with a destructor is
-// reached through an initialisation check on every access. Cleanup at
-// thread exit is registered separately, the first time a block is cached.
 struct cache {
-    free_block* heads[class_count];
-    std::uint32_t counts[class_count];
-    cache_state state;
-};
-thread_local cache local [[gnu::tls_model("initial-exec")]];
+    free_block* heads[class_count] = {};
+    std::size_t cached_bytes = 0;
 
-struct cache_cleanup {
-    void arm() noexcept {}
-    ~cache_cleanup() {
-        for (std::size_t cls = 0; cls < class_count; ++cls) {
-            while (free_block* b = local.heads[cls]) {
-                local.heads[cls] = b->next;
+    bool has_room(std::size_t cls) const noexcept {
+        return cls < class_count && cached_bytes + block_size(cls) <= max_cached_bytes;
+    }
+    void push(void* frame, std::size_t cls) noexcept {
+        auto* b = static_cast<free_block*>(frame);
+        b->next = heads[cls];
+        heads[cls] = b;
+        cached_bytes += block_size(cls);
+    }
+};
+
+// The fast paths reach the thread's cache through one pointer in static
+// TLS (initial-exec: a single %fs-relative load, see runner.hpp's `tls`).
+// Only the pointer lives there: static TLS is scarce when a library is
+// loaded with dlopen, and the cache itself is over 500 bytes. Null until
+// the thread first frees a frame, and again once the thread is ending.
+thread_local cache* thread_cache [[gnu::tls_model("initial-exec")]] = nullptr;
+// Set when the thread's cache has been released at thread exit; frames
+// freed after that go straight back to operator delete.
+thread_local bool thread_ending = false;
+
+// The thread's cache itself. It has a destructor, so every access to it
+// goes through an initialisation check; only the slow path touches it.
+struct cache_owner {
+    cache owned;
+    ~cache_owner() {
+        for (free_block*& head : owned.heads) {
+            while (free_block* b = head) {
+                head = b->next;
                 ::operator delete(b);
             }
-            local.counts[cls] = 0;
         }
-        local.state = cache_state::closed;
+        owned.cached_bytes = 0;
+        thread_cache = nullptr;
+        thread_ending = true;
     }
 };
-thread_local cache_cleanup cleanup;
+thread_local cache_owner owner;
 
-}  // namespace
-
-void* allocate(std::size_t size) {
-    const std::size_t cls = class_of(size);
-    if (cls >= class_count) return ::operator new(size);
-    if (free_block* b = local.heads[cls]) {
-        local.heads[cls] = b->next;
-        --local.counts[cls];
-        return b;
-    }
-    return ::operator new(block_size(cls));
-}
-
-namespace {
-
-bool has_room(std::size_t cls) noexcept { return cls < class_count && local.counts[cls] < max_blocks_per_class; }
-
-void push(void* frame, std::size_t cls) noexcept {
-    auto* b = static_cast<free_block*>(frame);
-    b->next = local.heads[cls];
-    local.heads[cls] = b;
-    ++local.counts[cls];
-}
-
-// Out of line, so that the common case above it stays a few instructions.
+// Out of line, so that the common case stays a few instructions.
 [[gnu::noinline]] void deallocate_slowly(void* frame, std::size_t cls) noexcept {
-    if (local.state == cache_state::fresh && has_room(cls)) {
-        local.state = cache_state::active;
-        cleanup.arm();  // constructs the thread's cleanup object, so its destructor runs
-        push(frame, cls);
-        return;
+    if (!thread_cache && !thread_ending) {
+        thread_cache = &owner.owned;  // first use on this thread: creates the cache
+        if (thread_cache->has_room(cls)) return thread_cache->push(frame, cls);
     }
     ::operator delete(frame);
 }
 
 }  // namespace
 
+void* allocate(std::size_t size) {
+    const std::size_t cls = class_of(size);
+    if (cls >= class_count) return ::operator new(size);
+    if (cache* c = thread_cache) {
+        if (free_block* b = c->heads[cls]) {
+            c->heads[cls] = b->next;
+            c->cached_bytes -= block_size(cls);
+            return b;
+        }
+    }
+    return ::operator new(block_size(cls));
+}
+
 void deallocate(void* frame, std::size_t size) noexcept {
     const std::size_t cls = class_of(size);
-    if (local.state == cache_state::active && has_room(cls)) [[likely]]
-        push(frame, cls);
+    cache* c = thread_cache;
+    if (c && c->has_room(cls)) [[likely]]
+        c->push(frame, cls);
     else
         deallocate_slowly(frame, cls);
 }

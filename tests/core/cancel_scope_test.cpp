@@ -632,3 +632,31 @@ TRELLIS_TEST(CancelScope, CancellationReachesGrandchildrenInNestedNurseries) {
     std::sort(record.begin(), record.end());
     EXPECT_EQ(record, (std::vector<std::string>{"a-1", "a-2", "b-1", "b-2"}));
 }
+
+TRELLIS_TEST(CancelScope, ACallableThatThrowsBeforeMakingItsTaskLeavesTheScopeCleanly) {
+    // A plain function returning a task may fail before any coroutine
+    // exists (argument checks, allocation). The scope must still be left.
+    struct bad_argument {};
+    auto checked = [](int x) -> trellis::task<> {
+        if (x < 0) throw bad_argument{};
+        return []() -> trellis::task<> { co_await trellis::checkpoint(); }();
+    };
+    bool caught = false;
+    {
+        trellis::cancel_scope scope;
+        try {
+            co_await scope.run(checked, -1);
+        } catch (const bad_argument&) {
+            caught = true;
+        }
+    }
+    EXPECT_TRUE(caught);
+    // The task is back in its own scope: an unrelated cancelled scope still
+    // behaves, and ordinary checkpoints pass.
+    co_await trellis::checkpoint();
+    trellis::cancel_scope later;
+    later.cancel();
+    co_await later.run([]() -> trellis::task<> { co_await trellis::checkpoint(); });
+    EXPECT_TRUE(later.cancelled_caught());
+    EXPECT_EQ(trellis::current_effective_deadline(), trellis::inf);
+}

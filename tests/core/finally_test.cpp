@@ -184,3 +184,22 @@ TRELLIS_TEST_MOCK_CLOCK(Closing, ClosingRethrowsTheBodysErrorAfterClosing, clock
     EXPECT_EQ(log, std::vector<std::string>{"closed"});
     (void)clock;
 }
+
+TRELLIS_TEST(Finally, CleanupRunsEvenWhenTheBodyFailsBeforeMakingItsTask) {
+    // A plain function returning a task can throw before any coroutine
+    // exists; that is still an error of the body.
+    std::vector<std::string> log;
+    bool caught = false;
+    try {
+        co_await trellis::finally(
+            []() -> trellis::task<> { throw body_error(); },
+            [&]() -> trellis::task<> {
+                co_await trellis::checkpoint();
+                log.push_back("cleanup");
+            });
+    } catch (const body_error&) {
+        caught = true;
+    }
+    EXPECT_TRUE(caught);
+    EXPECT_EQ(log, std::vector<std::string>{"cleanup"});
+}

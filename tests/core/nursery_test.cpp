@@ -439,3 +439,22 @@ TRELLIS_TEST(Nursery, AChildErrorWakesABodyBlockedForever) {
     }
     EXPECT_TRUE(caught);
 }
+
+TRELLIS_TEST(Nursery, ABodyThatThrowsBeforeMakingItsTaskClosesTheNurseryCleanly) {
+    struct bad_argument {};
+    bool caught = false;
+    try {
+        co_await trellis::open_nursery([](trellis::nursery& n) -> trellis::task<> {
+            n.start_soon([]() -> trellis::task<> { co_await trellis::checkpoint(); });
+            throw bad_argument{};
+        });
+    } catch (const bad_argument&) {
+        caught = true;
+    }
+    EXPECT_TRUE(caught);
+    EXPECT_TRUE(trellis::lowlevel::current_task().child_nurseries().empty());
+    co_await trellis::open_nursery([](trellis::nursery& n) -> trellis::task<> {
+        n.start_soon([]() -> trellis::task<> { co_await trellis::checkpoint(); });
+        co_return;
+    });
+}

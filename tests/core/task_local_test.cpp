@@ -165,6 +165,22 @@ TRELLIS_TEST(TaskLocal, ATaskStartedWithNurseryStartInheritsTheStartersValues) {
     });
 }
 
+TRELLIS_TEST(TaskLocal, ASystemTaskDoesNotInheritTheValuesOfItsSpawner) {
+    // As in Trio: system tasks run in the run's own context, not in that
+    // of whichever task happened to spawn them.
+    depth.set(7);
+    int seen = -1;
+    trellis::event done;
+    trellis::lowlevel::spawn_system_task([&]() -> trellis::task<> {
+        seen = depth.get();
+        done.set();
+        co_return;
+    });
+    co_await done.wait();
+    EXPECT_EQ(seen, 0);
+    EXPECT_EQ(depth.get(), 7);
+}
+
 TEST(TaskLocal, ConcurrentRunsOnTwoThreadsHaveIndependentValues) {
     // Both runs set their value, then both read it back after the other has
     // set its own.

@@ -111,15 +111,17 @@ TEST(LibeventAdapterDeathTest, RefusesABaseCreatedBeforeThreadingWasEnabled) {
         {
             event_base* base = event_base_new();
             evthread_use_pthreads();
+            int code = 1;
             try {
                 trellis::libevent::start_guest_run(base, [](trellis::outcome<void>) {},
                                                    []() -> task<> { co_return; });
                 std::fprintf(stderr, "accepted\n");
-                std::exit(1);
             } catch (const trellis::run_error& e) {
                 std::fprintf(stderr, "%s\n", e.what());
-                std::exit(0);
+                code = 0;
             }
+            event_base_free(base);
+            std::exit(code);
         },
         ::testing::ExitedWithCode(0), "call evthread_use_pthreads\\(\\) before event_base_new\\(\\)");
 }

@@ -68,8 +68,10 @@ class [[nodiscard]] acquire_awaiter {
 public:
     void trellis_awaitable() const noexcept {}
     explicit acquire_awaiter(Primitive& p) noexcept : primitive_(p) {}
-    acquire_awaiter(const acquire_awaiter&) = delete;
-    acquire_awaiter& operator=(const acquire_awaiter&) = delete;
+    // Only before the await begins: g++ 12 moves an awaiter into the
+    // coroutine frame first.
+    acquire_awaiter(acquire_awaiter&& other) noexcept : primitive_(other.primitive_) {}
+    acquire_awaiter& operator=(acquire_awaiter&&) = delete;
     ~acquire_awaiter() {
         if (parked_) park_.~waiter();
     }

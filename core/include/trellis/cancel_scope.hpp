@@ -129,7 +129,7 @@ auto cancel_scope::run(F fn, A... args)
     static_assert(detail::check_async_callable<F, A...>());
     using R = detail::async_result_t<F, A...>;
     detail::scope_access::enter(*this, "cancel_scope::run");
-    auto result = co_await detail::capture(std::invoke(std::move(fn), std::move(args)...));
+    auto result = co_await detail::capture_call(std::move(fn), std::move(args)...);
     if (auto error = detail::scope_access::exit(*this, result.error())) std::rethrow_exception(error);
     if constexpr (!std::is_void_v<R>) {
         if (result.has_value()) co_return std::optional<R>(result.unwrap());

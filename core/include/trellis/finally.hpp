@@ -28,7 +28,7 @@ template <class Body, class Cleanup>
 auto finally(Body body, Cleanup cleanup) -> task<detail::async_result_t<Body>> {
     static_assert(detail::check_async_callable<Body>());
     static_assert(detail::check_async_callable<Cleanup>());
-    auto result = co_await detail::capture(std::invoke(body));
+    auto result = co_await detail::capture_call(body);
     if (result.has_error()) {
         cancel_scope shield(inf, true);
         co_await shield.run(std::move(cleanup));

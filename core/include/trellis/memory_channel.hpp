@@ -188,8 +188,10 @@ public:
         : end_(end),
           value_(std::move(value)),
           blocker_(lowlevel::wait_task_rescheduled(typename state_type::unlink_sender{&state_, this})) {}
-    channel_send_op(const channel_send_op&) = delete;
-    channel_send_op& operator=(const channel_send_op&) = delete;
+    // Only before the await begins (g++ 12 moves an awaiter into the
+    // coroutine frame first): the new object gets its own blocker.
+    channel_send_op(channel_send_op&& other) : channel_send_op(other.end_, std::move(other.value_)) {}
+    channel_send_op& operator=(channel_send_op&&) = delete;
     // Leaves the queue if the frame dies while blocked (an abandoned run).
     ~channel_send_op() {
         if (this->is_linked()) state_->senders.remove(this);
@@ -242,8 +244,9 @@ public:
     void trellis_awaitable() const noexcept {}
     explicit channel_receive_op(receive_channel<T>& end)
         : end_(end), blocker_(lowlevel::wait_task_rescheduled(typename state_type::unlink_receiver{&state_, this})) {}
-    channel_receive_op(const channel_receive_op&) = delete;
-    channel_receive_op& operator=(const channel_receive_op&) = delete;
+    // Only before the await begins (see channel_send_op).
+    channel_receive_op(channel_receive_op&& other) : channel_receive_op(other.end_) {}
+    channel_receive_op& operator=(channel_receive_op&&) = delete;
     // Leaves the queue if the frame dies while blocked (an abandoned run).
     ~channel_receive_op() {
         if (this->is_linked()) state_->receivers.remove(this);
@@ -345,7 +348,8 @@ public:
     }
 
     bool is_closed() const noexcept { return closed_; }
-    channel_statistics statistics() const noexcept { return state_->statistics(); }
+    // The channel's counters (all zero on a moved-from end). Not a checkpoint.
+    channel_statistics statistics() const noexcept { return state_ ? state_->statistics() : channel_statistics{}; }
 
 private:
     using state_type = detail::channel_state<T>;
@@ -442,7 +446,8 @@ public:
     }
 
     bool is_closed() const noexcept { return closed_; }
-    channel_statistics statistics() const noexcept { return state_->statistics(); }
+    // The channel's counters (all zero on a moved-from end). Not a checkpoint.
+    channel_statistics statistics() const noexcept { return state_ ? state_->statistics() : channel_statistics{}; }
 
 private:
     using state_type = detail::channel_state<T>;

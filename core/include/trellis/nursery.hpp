@@ -187,7 +187,7 @@ task<> open_nursery(F body) {
                   "trellis::open_nursery: the body must return trellis::task<void>");
     nursery n{detail::nursery_key{}};
     detail::nursery_access::open(n);
-    auto result = co_await detail::capture(std::invoke(body, n));
+    auto result = co_await detail::capture_call(body, n);
     co_await detail::nursery_access::join(n, result.error());
     if (auto error = detail::nursery_access::close(n)) std::rethrow_exception(error);
 }

@@ -16,6 +16,7 @@
 
 #include <coroutine>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -186,26 +187,36 @@ struct task_access {
     static std::coroutine_handle<task_promise<T>> frame(const task<T>& t) noexcept { return t.frame_; }
 };
 
+// What capture() and capture_call() return: runs the owned task and hands
+// back its outcome, or hands back an error that arose before any task could
+// run (the call that should have made it threw, or the task is empty).
+template <class T>
+struct capture_awaiter {
+    void trellis_awaitable() const noexcept {}
+    task<T> owned;
+    std::exception_ptr early;
+    bool await_ready() {
+        if (!early && !owned)
+            early = std::make_exception_ptr(run_error("co_await on an empty (moved-from) trellis::task"));
+        return early != nullptr;
+    }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+        auto frame = task_access<T>::frame(owned);
+        frame.promise().continuation_ = caller;
+        return frame;
+    }
+    outcome<T> await_resume() {
+        if (early) return outcome<T>::from_error(std::move(early));
+        return task_access<T>::frame(owned).promise().take_outcome();
+    }
+};
+
 // co_await capture(std::move(t)) runs t like co_await t does, but hands back
 // its outcome instead of rethrowing. Scopes and nurseries use it to inspect a
 // body's error without paying for an extra throw.
 template <class T>
-auto capture(task<T>&& t) {
-    struct awaiter {
-        void trellis_awaitable() const noexcept {}
-        task<T> owned;
-        bool await_ready() const {
-            if (!owned) throw run_error("co_await on an empty (moved-from) trellis::task");
-            return false;
-        }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-            auto frame = task_access<T>::frame(owned);
-            frame.promise().continuation_ = caller;
-            return frame;
-        }
-        outcome<T> await_resume() { return task_access<T>::frame(owned).promise().take_outcome(); }
-    };
-    return awaiter{std::move(t)};
+capture_awaiter<T> capture(task<T>&& t) {
+    return {std::move(t), nullptr};
 }
 
 // The trait behind every "callable and its arguments" API: what the callable
@@ -236,6 +247,21 @@ constexpr bool check_async_callable() {
 
 template <class F, class... A>
 using async_result_t = typename is_task<invoke_result_t<F, A...>>::value_type;
+
+// co_await capture_call(fn, args...): calls fn(args...) and captures the task
+// it returns, like capture(). If the call itself throws (a plain function
+// returning a task may fail before any coroutine exists), that error is
+// captured too, so code that entered a scope or opened a nursery around the
+// call always gets to leave it.
+template <class F, class... A>
+auto capture_call(F&& fn, A&&... args)
+    -> capture_awaiter<typename is_task<std::invoke_result_t<F&&, A&&...>>::value_type> {
+    try {
+        return {std::invoke(std::forward<F>(fn), std::forward<A>(args)...), nullptr};
+    } catch (...) {
+        return {{}, std::current_exception()};
+    }
+}
 
 }  // namespace detail
 }  // namespace trellis

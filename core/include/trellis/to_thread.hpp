@@ -128,7 +128,12 @@ class sync_job final : public thread_job {
 public:
     explicit sync_job(F fn, A... args) : fn_(std::move(fn)), args_(std::move(args)...) {}
     void call() noexcept override { result_ = call_capturing<R>(fn_, args_); }
-    R take_result() { return result_.unwrap(); }
+    // Moves the outcome out, so that an error's last reference is dropped
+    // on the run's thread, where it is used, not wherever the job dies.
+    R take_result() {
+        auto result = std::move(result_);
+        return result.unwrap();
+    }
 
 private:
     F fn_;
