@@ -97,9 +97,9 @@ duration runner::step(std::span<const epoll_event> events) {
     in_step_ = true;
     const bool woken = !events.empty() && io_.dispatch(events, *this);
     if (woken) run_posted_callbacks();
-    fire_deadlines();
+    if (!deadlines_.empty()) fire_deadlines();
     if (woken) idle_primed_ = idle_kind::none;  // a forced wake-up is not idleness
-    handle_idleness();
+    if (idle_primed_ != idle_kind::none) handle_idleness();
     run_batch();
     const duration wait = next_wait();
     check_invariants();
@@ -355,12 +355,8 @@ void runner::remove_instrument(const std::shared_ptr<lowlevel::instrument>& inst
     instruments_.erase(it);
 }
 
-void runner::before_io_wait(duration timeout) {
-    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::before_io_wait, timeout);
-}
-
-void runner::after_io_wait(duration timeout) {
-    if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::after_io_wait, timeout);
+void runner::notify_io_wait(bool before, duration timeout) {
+    notify_instruments(before ? &lowlevel::instrument::before_io_wait : &lowlevel::instrument::after_io_wait, timeout);
 }
 
 // ---- The end of a run. ----

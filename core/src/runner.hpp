@@ -111,8 +111,14 @@ public:
     // Drivers then skip the poll between busy batches: that syscall would
     // cost far more than the batch itself (a checkpoint is tens of ns).
     bool io_poll_useful() const noexcept { return io_.waiter_count() > 0 || entries_->wake_pending(); }
-    void before_io_wait(duration timeout);
-    void after_io_wait(duration timeout);
+    // Instrument hooks around the driver's I/O wait. Inline: the run loop
+    // calls them around every batch, and usually no instrument is installed.
+    void before_io_wait(duration timeout) {
+        if (!instruments_.empty()) notify_io_wait(true, timeout);
+    }
+    void after_io_wait(duration timeout) {
+        if (!instruments_.empty()) notify_io_wait(false, timeout);
+    }
     // Abandons the run without resuming anything: destroys every task frame.
     void abandon() noexcept;
 
@@ -193,6 +199,7 @@ private:
     template <class Hook, class... Args>
     void notify_instruments(Hook hook, Args... args);
     void notify_scheduled(task_state& t);
+    void notify_io_wait(bool before, duration timeout);
 
     // Invariant: every task on runq_ is in phase runnable and appears once.
     std::vector<task_state*> runq_;

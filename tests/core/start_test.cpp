@@ -390,3 +390,20 @@ TRELLIS_TEST(Start, SleepingTasksMovedIntoANurseryCancelledLaterAreCancelled) {
     });
     EXPECT_EQ(cancelled, 2);
 }
+
+TRELLIS_TEST(Start, CallingStartedAgainAfterStartReturnedRaisesRunError) {
+    // By then start()'s own state is gone; the status must not touch it.
+    bool second_call_refused = false;
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        co_await n.start([&](trellis::task_status<int> status) -> trellis::task<> {
+            status.started(1);
+            for (int i = 0; i < 3; ++i) co_await trellis::checkpoint();
+            try {
+                status.started(2);
+            } catch (const trellis::run_error&) {
+                second_call_refused = true;
+            }
+        });
+    });
+    EXPECT_TRUE(second_call_refused);
+}

