@@ -64,7 +64,7 @@ void channel::open(GMainContext* context) {
         auto* typed = reinterpret_cast<source_type*>(source);
         typed->owner = new std::shared_ptr<channel>(shared_from_this());
         typed->which = which;
-        g_source_set_priority(source, G_PRIORITY_DEFAULT);
+        g_source_set_priority(source, which == prompt ? G_PRIORITY_DEFAULT : G_PRIORITY_DEFAULT_IDLE);
         g_source_set_name(source, which == prompt ? "trellis guest run" : "trellis guest run (busy)");
         sources_[which] = source;
         g_source_attach(source, target);

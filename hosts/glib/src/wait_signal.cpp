@@ -171,6 +171,7 @@ task<> wait_one_emission(gpointer instance, std::string signal, signal_shape sha
 
     co_await lowlevel::wait_task_rescheduled([&state](const std::exception_ptr&) noexcept {
         state->finished = true;
+        state->disconnect();
         return lowlevel::abort_result::succeeded;
     });
     if (state->error) std::rethrow_exception(state->error);

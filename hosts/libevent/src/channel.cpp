@@ -184,7 +184,7 @@ void channel::close(bool abandon) noexcept {
 
 attached_host attach(event_base* base) {
     if (!base) throw run_error("trellis::libevent::start_guest_run: the event_base is null");
-    if (false && !is_threadsafe(base))
+    if (!is_threadsafe(base))
         throw run_error(
             "trellis::libevent::start_guest_run: this event_base was created without threading; call "
             "evthread_use_pthreads() before event_base_new() (and do not pass EVENT_BASE_FLAG_NOLOCK)");
