@@ -24,10 +24,13 @@ targets=$(ninja -C "$build" -t targets all | sed -n 's|^\(bench/[a-z0-9_]*_bench
 ninja -C "$build" $targets >&2
 
 summary=$(mktemp)
-trap 'rm -f "$summary"' EXIT
+output=$(mktemp)
+trap 'rm -f "$summary" "$output"' EXIT
 for target in $targets; do
     echo "== $target" >&2
-    "$build/$target" "$@" | tee /dev/stderr | grep -E ' (PASS|MISS)$' >>"$summary" || true
+    "$build/$target" "$@" >"$output" || echo "$target failed (exit status $?)" >&2
+    cat "$output" >&2
+    grep -E ' (PASS|MISS)$' "$output" >>"$summary" || true
 done
 
 echo

@@ -3,7 +3,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <string>
 #include <system_error>
@@ -14,8 +16,28 @@
 namespace trellis::detail {
 
 namespace {
-constexpr int max_events = 256;
+
+// epoll_pwait2 (Linux 5.11) takes a timeout in nanoseconds. Older kernels,
+// and tools such as valgrind, do not know it; then the wait falls back to
+// epoll_wait, whose timeout is in milliseconds, rounded up so that a wait
+// never ends before the deadline it was computed for.
+std::atomic<bool> have_epoll_pwait2{true};
+
+int epoll_wait_for(int epfd, epoll_event* events, int max_events, duration timeout) {
+    const bool forever = timeout == duration::max();
+    const auto ns = std::max(timeout, duration::zero()).count();
+    if (have_epoll_pwait2.load(std::memory_order_relaxed)) {
+        timespec ts{};
+        ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        const int n = ::epoll_pwait2(epfd, events, max_events, forever ? nullptr : &ts, nullptr);
+        if (n >= 0 || errno != ENOSYS) return n;
+        have_epoll_pwait2.store(false, std::memory_order_relaxed);
+    }
+    const auto ms = ns / 1'000'000 + (ns % 1'000'000 != 0);
+    return ::epoll_wait(epfd, events, max_events, forever ? -1 : static_cast<int>(std::min<long long>(ms, INT_MAX)));
 }
+}  // namespace
 
 io_manager::io_manager(int wake_fd) : epfd_(::epoll_create1(EPOLL_CLOEXEC)), wake_fd_(wake_fd) {
     if (epfd_ < 0) throw std::system_error(errno, std::generic_category(), "trellis: epoll_create1");
@@ -32,21 +54,12 @@ io_manager::io_manager(int wake_fd) : epfd_(::epoll_create1(EPOLL_CLOEXEC)), wak
 io_manager::~io_manager() { ::close(epfd_); }
 
 void io_manager::wait(duration timeout, std::vector<epoll_event>& events) const {
-    events.resize(max_events);
-    timespec ts{};
-    timespec* tsp = nullptr;
-    if (timeout != duration::max()) {
-        const auto ns = std::max(timeout, duration::zero()).count();
-        ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
-        ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
-        tsp = &ts;
-    }
     int n;
     do {
-        n = ::epoll_pwait2(epfd_, events.data(), max_events, tsp, nullptr);
+        n = epoll_wait_for(epfd_, buffer_.data(), max_events, timeout);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) throw std::system_error(errno, std::generic_category(), "trellis: epoll_pwait2");
-    events.resize(static_cast<std::size_t>(n));
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "trellis: epoll_wait");
+    events.assign(buffer_.begin(), buffer_.begin() + n);
 }
 
 io_manager::fd_waiters& io_manager::slot(int fd) {

@@ -9,6 +9,7 @@
 
 #include <sys/epoll.h>
 
+#include <array>
 #include <span>
 #include <vector>
 
@@ -61,8 +62,16 @@ private:
     void update(int fd);
     fd_waiters& slot(int fd);
 
+    static constexpr int max_events = 256;
+
     int epfd_;
     int wake_fd_;
+    // What the kernel fills in during wait(); the caller's vector then gets
+    // a copy of just the events that arrived. Waiting straight into the
+    // caller's vector would mean growing it to max_events first, which
+    // zero-fills some 3 KB on every wait. At most one wait is in flight at a
+    // time, so one buffer serves every thread that waits.
+    mutable std::array<epoll_event, max_events> buffer_;
     std::vector<fd_waiters> fds_;  // indexed by fd
     std::size_t waiters_ = 0;
 };

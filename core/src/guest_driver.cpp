@@ -28,6 +28,7 @@
 // host thread: the worker is stopped, every task frame destroyed unresumed,
 // and the done callback is not called.
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -128,7 +129,8 @@ private:
         // times the step itself (a checkpoint is tens of ns, a host loop
         // iteration a microsecond or more). The host gets its thread back
         // at least every busy_slice, so its own events wait no longer.
-        const auto slice_end = std::chrono::steady_clock::now() + busy_slice;
+        const auto slice_start = std::chrono::steady_clock::now();
+        unsigned next_look = 1;  // at which step to read the clock next
         for (unsigned steps = 1;; ++steps) {
             duration timeout;
             try {
@@ -144,15 +146,22 @@ private:
                 return;
             }
             if (timeout != duration::zero() && events_.empty()) return hand_wait_to_worker(timeout);
-            // Reading the clock costs about as much as a short step: look
-            // only every few steps.
-            if (steps % 8 == 0 && std::chrono::steady_clock::now() >= slice_end) break;
+            // Reading the clock can cost more than a short step: look again
+            // about halfway through what is left of the slice at the pace
+            // so far, and at least every max_look_stride steps.
+            if (steps == next_look) {
+                const auto elapsed = std::chrono::steady_clock::now() - slice_start;
+                if (elapsed >= busy_slice) break;
+                const auto left_at_pace = (busy_slice - elapsed) * steps / std::max(elapsed, decltype(elapsed)(1));
+                next_look = steps + static_cast<unsigned>(std::clamp<long long>(left_at_pace / 2, 1, max_look_stride));
+            }
         }
         post_step_locally();
     }
 
     // How long a busy run may keep the host thread per host callback.
     static constexpr std::chrono::microseconds busy_slice{1000};
+    static constexpr long long max_look_stride = 64;
 
     void hand_wait_to_worker(duration timeout) {
         runner_->before_io_wait(timeout);

@@ -17,6 +17,9 @@
 
 #include "trellis/to_thread.hpp"
 
+#include <memory>
+#include <utility>
+
 #include "trellis/checkpoint.hpp"
 #include "trellis/from_thread.hpp"
 #include "trellis/run_var.hpp"
@@ -147,7 +150,8 @@ task<> run_thread_job(std::shared_ptr<thread_job> job, capacity_limiter* limiter
             co_await serve_thread_request(std::move(request));
         }
     }
-    if (job->release_error_) std::rethrow_exception(job->release_error_);
+    // Taken out of the job, which may die on the worker thread.
+    if (auto error = std::exchange(job->release_error_, nullptr)) std::rethrow_exception(error);
 }
 
 }  // namespace detail

@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "../guest/queue_host.hpp"
+
 using namespace std::chrono_literals;
 namespace to_thread = trellis::to_thread;
 namespace from_thread = trellis::from_thread;
@@ -206,4 +208,35 @@ TEST(FromThread, RunEndingWhileRunWaitsGivesTheThreadRunFinishedError) {
     });
     other.join();
     EXPECT_NE(error.find("shutting down"), std::string::npos) << error;
+}
+
+TEST(FromThread, RunInFlightWhenAGuestRunIsAbandonedGetsRunFinishedError) {
+    trellis::testing::queue_host loop;
+    std::atomic<bool> started{false};
+    std::string error;
+    std::thread caller;
+    auto run = trellis::start_guest_run(loop.host(), [](trellis::outcome<void>) {}, [&]() -> task<> {
+        auto tok = trellis::current_token();
+        caller = std::thread([&started, &error, tok] {
+            try {
+                from_thread::run(tok, [&started]() -> task<> {
+                    started = true;
+                    co_await trellis::sleep_forever();
+                });
+                error = "no error";
+            } catch (const trellis::run_finished_error& e) {
+                error = e.what();
+            }
+        });
+        co_await trellis::sleep_forever();
+    });
+    EXPECT_TRUE(loop.run_until([&] { return started.load(); }, 5s));
+    // The host loop goes away with the async function still running: its
+    // task is destroyed unfinished, and the caller must not wait forever.
+    ::testing::internal::CaptureStderr();  // the abandonment warning
+    loop.destroy();
+    run.host_gone();
+    (void)::testing::internal::GetCapturedStderr();
+    caller.join();
+    EXPECT_NE(error.find("ended before"), std::string::npos) << error;
 }

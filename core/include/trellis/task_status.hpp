@@ -47,19 +47,23 @@ public:
     template <class U = T>
         requires(!std::is_void_v<T> && std::is_convertible_v<U &&, T>)
     void started(U&& value) {
+        if (used_) throw run_error("task_status::started() called twice");
         if (!slot_) return;
         mark_started();
         slot_->value.emplace(std::forward<U>(value));
         detail::complete_start(*temporary_, *target_);
+        forget();
     }
     // Reports readiness (task_status<void>). Not a checkpoint. Throws
     // run_error if called twice.
     void started()
         requires std::is_void_v<T>
     {
+        if (used_) throw run_error("task_status::started() called twice");
         if (!slot_) return;
         mark_started();
         detail::complete_start(*temporary_, *target_);
+        forget();
     }
 
     // Internal: made by nursery::start.
@@ -71,9 +75,19 @@ private:
         if (slot_->started) throw run_error("task_status::started() called twice");
         slot_->started = true;
     }
+    // start() returns soon after started(), and its slot and temporary
+    // nursery die with it: a later started() must not reach them.
+    void forget() noexcept {
+        used_ = true;
+        slot_ = nullptr;
+        temporary_ = nullptr;
+        target_ = nullptr;
+    }
     detail::start_slot<T>* slot_ = nullptr;
     nursery* temporary_ = nullptr;
     nursery* target_ = nullptr;
+    // Set once started() has handed the task over.
+    bool used_ = false;
 };
 
 namespace detail {

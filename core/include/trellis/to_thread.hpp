@@ -24,6 +24,12 @@
 //    discarded when it ends. Use this only for work whose effects nobody
 //    needs, like a name lookup.
 // Either way the limiter token is held until the thread actually finishes.
+//
+// Threads and ownership: call run_sync in a task, on the run's thread. The
+// function runs on another thread while the run goes on, so whatever it
+// touches must be safe to use from there. The call owns the callable and
+// its arguments, and destroys them on the worker thread or the run's
+// thread, whichever is done with the call last.
 #pragma once
 
 #include <exception>

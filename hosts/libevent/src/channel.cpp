@@ -138,7 +138,8 @@ void channel::post(std::function<void()> fn) {
     if (!armed_) {
         armed_ = true;
         // Thread-safe on a threaded base; wakes the loop from another thread.
-        event_active(wake_, 0, 0);
+        const timeval now{0, 0};
+        event_add(wake_, &now);
     }
 }
 
