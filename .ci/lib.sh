@@ -34,9 +34,15 @@ setup_build() {
     fi
 }
 
-# What a build needs, and what the whole test suite needs: GoogleTest, Google
-# Benchmark (the benchmarks are built too) and the event loops the host
-# adapters run on (Debian 12 package names).
-TRELLIS_BUILD_PACKAGES=(meson ninja-build g++ pkg-config)
+# Debian 12 package names.
+# What the quick-start demo needs: the build tools, and Qt 6 widgets for the
+# Qt example (qt6-base-dev brings the xcb and offscreen platform plugins) with
+# a font to draw its labels (a minimal system may have none).
+TRELLIS_BUILD_PACKAGES=(meson ninja-build g++ pkg-config qt6-base-dev fonts-dejavu-core)
+# What the whole test suite needs on top: GoogleTest, Google Benchmark (the
+# benchmarks are built too), the event loops the other host adapters run on,
+# GTK 4 for the GTK example, and an X server for the GUI tests (suite 'gui',
+# which run both examples under their own Xvfb). xauth is for xvfb-run, which
+# the README suggests for running the GTK demo by hand without a display.
 TRELLIS_TEST_PACKAGES=("${TRELLIS_BUILD_PACKAGES[@]}" python3 libgtest-dev libgmock-dev libbenchmark-dev
-    qt6-base-dev libglib2.0-dev libevent-dev)
+    libglib2.0-dev libevent-dev libgtk-4-dev xvfb xauth)

@@ -32,6 +32,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -54,7 +55,21 @@ public:
         if (!host_.run_sync_soon_not_threadsafe) host_.run_sync_soon_not_threadsafe = host_.run_sync_soon_threadsafe;
     }
 
-    ~guest_driver() { stop_worker(); }
+    ~guest_driver() {
+        if (state_ == state::running && std::this_thread::get_id() != host_thread_) {
+            // The last reference went away off the host thread: the worker's
+            // post was dropped by a host that is gone, and nobody holds the
+            // guest_run to report it from the host thread. Task frames and
+            // the run's thread binding belong to the host thread, so they
+            // cannot be torn down here; they are leaked, loudly.
+            std::fprintf(stderr,
+                         "trellis: a guest run's host loop went away while its worker thread was waiting, "
+                         "and no guest_run handle was kept to report it (guest_run::host_gone); the run's "
+                         "state is leaked\n");
+            (void)runner_.release();
+        }
+        stop_worker();
+    }
 
     void start(std::function<task<>()> main) {
         runner_->start(std::move(main));
@@ -172,6 +187,10 @@ private:
             std::lock_guard lock(mutex_);
             job_pending_ = true;
             job_timeout_ = timeout;
+            // While the worker holds the chain no step callback exists, and
+            // the application need not keep the guest_run handle: the wait
+            // itself keeps the driver alive until it has posted the next step.
+            self_while_waiting_ = shared_from_this();
         }
         cv_.notify_one();
     }
@@ -191,14 +210,26 @@ private:
             } catch (...) {
                 worker_error_ = std::current_exception();
             }
+            std::shared_ptr<guest_driver> keep;
             {
                 std::lock_guard lock(mutex_);
+                // When stopping, whoever stops us holds a reference and joins
+                // this thread, so `keep` is not the last one.
+                keep = std::move(self_while_waiting_);
                 if (stopping_) return;
             }
             // The events buffer and worker_error_ are handed to the host
             // thread by this post (the host queue orders the accesses).
             if (post_observer) post_observer(true, std::this_thread::get_id() == host_thread_);
             host_.run_sync_soon_threadsafe(make_step_callback());
+            // The step callback now owns the driver. If the host dropped it
+            // and nobody else holds the driver, releasing `keep` destroys it
+            // here (see the destructor), and this thread must not touch it
+            // again. (If the host thread drops the last reference instead,
+            // its destructor joins this thread, so `this` stays valid.)
+            std::weak_ptr<guest_driver> alive = keep;
+            keep.reset();
+            if (alive.expired()) return;
         }
     }
 
@@ -214,6 +245,13 @@ private:
                 worker_.detach();
             else
                 worker_.join();
+        }
+        // A wait handed over but never taken up. Our caller holds another
+        // reference to the driver, so this is not the last one.
+        std::shared_ptr<guest_driver> unused;
+        {
+            std::lock_guard lock(mutex_);
+            unused = std::move(self_while_waiting_);
         }
     }
 
@@ -250,6 +288,7 @@ private:
     std::condition_variable cv_;
     bool job_pending_ = false;      // guarded by mutex_
     bool stopping_ = false;         // guarded by mutex_
+    std::shared_ptr<guest_driver> self_while_waiting_;  // guarded by mutex_
     duration job_timeout_{};        // guarded by mutex_
     duration wait_timeout_{};       // host thread
     bool wait_in_flight_ = false;   // host thread

@@ -173,6 +173,71 @@ trellis::task<> careful() {
     }
 }
 
+// ---- locks ----
+
+trellis::task<> append_line(trellis::lock& file_lock, std::vector<std::string>& file, std::string line) {
+    auto held = co_await file_lock.hold();  // released when `held` goes out of scope
+    co_await trellis::sleep(1ms);           // other writers wait their turn, in order
+    file.push_back(std::move(line));
+}
+
+// ---- memory channels ----
+
+trellis::task<> produce(trellis::send_channel<int> tx) {
+    for (int i = 1; i <= 3; ++i) co_await tx.send(i);  // waits for a receiver: max_buffer is 0
+}  // tx is destroyed here, which closes it
+
+trellis::task<int> sum_of_produced() {
+    auto [tx, rx] = trellis::open_memory_channel<int>(0);
+    int sum = 0;
+    co_await trellis::open_nursery([&sum, &rx = rx, tx = std::move(tx)](trellis::nursery& n) mutable -> trellis::task<> {
+        n.start_soon(produce, std::move(tx));
+        while (auto value = co_await rx.next()) sum += *value;  // ends once every sender is closed
+    });
+    co_return sum;  // 6
+}
+
+// ---- threads ----
+
+long count_primes(long below) {  // plain blocking code
+    long count = 0;
+    for (long n = 2; n < below; ++n) {
+        bool prime = true;
+        for (long d = 2; d * d <= n && prime; ++d) prime = n % d != 0;
+        count += prime;
+    }
+    return count;
+}
+
+trellis::task<long> primes_without_blocking_the_run() {
+    // Runs on a worker thread; other tasks keep running meanwhile.
+    co_return co_await trellis::to_thread::run_sync(count_primes, 10'000);
+}
+
+trellis::task<int> call_back_into_the_run() {
+    co_return co_await trellis::to_thread::run_sync([] {
+        // On the worker thread: run something on the run's thread and wait for it.
+        return trellis::from_thread::run_sync([] { return trellis::in_trellis_run() ? 42 : 0; });
+    });
+}
+
+// ---- task-local values ----
+
+trellis::task_local<std::string> request_id{"none"};
+
+trellis::task<> handle_request(std::vector<std::string>& log) {
+    request_id.set("req-7");
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        n.start_soon([&]() -> trellis::task<> {
+            log.push_back(request_id.get());  // "req-7": inherited at spawn
+            request_id.set("changed");         // stays in this child
+            co_return;
+        });
+        co_return;
+    });
+    log.push_back(request_id.get());  // still "req-7"
+}
+
 // ---- testing helpers ----
 
 TRELLIS_TEST(Tutorial, NurseryWaitsForItsChildren) {
@@ -273,4 +338,27 @@ TRELLIS_TEST_MOCK_CLOCK(Tutorial, CancelledPassesStdExceptionHandlers, clock) {
     bool finished = co_await trellis::move_on_after(1s, careful);
     EXPECT_FALSE(finished);
     (void)clock;
+}
+
+TRELLIS_TEST_MOCK_CLOCK(Tutorial, LockedWritersAppendInTurn, /*clock*/) {
+    trellis::lock file_lock;
+    std::vector<std::string> file;
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        n.start_soon(append_line, std::ref(file_lock), std::ref(file), "first");
+        n.start_soon(append_line, std::ref(file_lock), std::ref(file), "second");
+        co_return;
+    });
+    EXPECT_EQ(file, (std::vector<std::string>{"first", "second"}));
+}
+
+TRELLIS_TEST(Tutorial, ChannelLoopSumsEveryValue) { EXPECT_EQ(co_await sum_of_produced(), 6); }
+
+TRELLIS_TEST(Tutorial, ToThreadCountsPrimes) { EXPECT_EQ(co_await primes_without_blocking_the_run(), 1229); }
+
+TRELLIS_TEST(Tutorial, FromThreadRunsOnTheRunsThread) { EXPECT_EQ(co_await call_back_into_the_run(), 42); }
+
+TRELLIS_TEST(Tutorial, TaskLocalIsInheritedNotShared) {
+    std::vector<std::string> log;
+    co_await handle_request(log);
+    EXPECT_EQ(log, (std::vector<std::string>{"req-7", "req-7"}));
 }

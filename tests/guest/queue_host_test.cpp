@@ -3,6 +3,11 @@
 
 #include "conformance.hpp"
 
+#include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
+
 namespace queue_host_test {
 
 class queue_fixture {
@@ -38,6 +43,64 @@ private:
     std::optional<trellis::guest_run> run_;
     std::vector<std::thread> timers_;
 };
+
+
+// Each thread has its own host loop and its own guest run; they share
+// nothing but the process (the worker thread cache, the allocator), and each
+// sees only its own run.
+TEST(QueueHostRuns, GuestRunsOnSeveralHostThreadsRunIndependently) {
+    using namespace std::chrono_literals;
+    constexpr int n_threads = 3;
+    std::atomic<int> finished{0};
+    int results[n_threads] = {};
+    std::vector<std::thread> hosts;
+    for (int i = 0; i < n_threads; ++i) {
+        hosts.emplace_back([i, &results, &finished] {
+            trellis::testing::queue_host loop;
+            std::optional<trellis::outcome<int>> result;
+            trellis::start_guest_run(
+                loop.host(), [&](trellis::outcome<int> o) { result.emplace(std::move(o)); },
+                [](int id) -> trellis::task<int> {
+                    // Sleeps of different lengths: each run's wait sits on
+                    // its own worker, and the shorter ones must not wait for
+                    // the longer ones.
+                    int steps = 0;
+                    for (int k = 0; k < 5; ++k) {
+                        co_await trellis::sleep(std::chrono::milliseconds(1 + id));
+                        ++steps;
+                    }
+                    co_return id * 100 + steps;
+                },
+                i);
+            EXPECT_TRUE(trellis::in_trellis_run());
+            EXPECT_TRUE(loop.run_until([&] { return result.has_value(); }, 10s));
+            EXPECT_FALSE(trellis::in_trellis_run());
+            if (result) results[i] = result->unwrap();
+            ++finished;
+        });
+    }
+    for (auto& t : hosts) t.join();
+    EXPECT_EQ(finished.load(), n_threads);
+    for (int i = 0; i < n_threads; ++i) EXPECT_EQ(results[i], i * 100 + 5);
+}
+
+
+// The handle is only for reporting the host's end: a run whose handle was
+// dropped at once still runs to completion, through waits on the worker.
+TEST(QueueHostRuns, RunWhoseHandleIsDroppedStillFinishes) {
+    using namespace std::chrono_literals;
+    trellis::testing::queue_host loop;
+    std::optional<trellis::outcome<int>> result;
+    (void)trellis::start_guest_run(loop.host(), [&](trellis::outcome<int> o) { result.emplace(std::move(o)); },
+                                   []() -> trellis::task<int> {
+                                       co_await trellis::sleep(2ms);  // the worker holds the chain here
+                                       co_return 7;
+                                   });
+    EXPECT_TRUE(loop.run_until([&] { return result.has_value(); }, 10s));
+    if (result) {
+        EXPECT_EQ(result->unwrap(), 7);
+    }
+}
 
 }  // namespace queue_host_test
 

@@ -44,7 +44,9 @@ namespace detail {
 class guest_driver;
 }
 
-// A handle on a guest run, for host adapters.
+// A handle on a guest run: what start_guest_run returns. The run does not depend on it: dropping the
+// handle leaves the run going (each pending step or wait keeps it alive).
+// Keep it if the host loop can go away first, to call host_gone().
 class guest_run {
 public:
     explicit guest_run(std::shared_ptr<detail::guest_driver> driver) noexcept : driver_(std::move(driver)) {}
