@@ -337,6 +337,33 @@ TYPED_TEST_P(GuestConformance, ToThreadRoundTripWorksAsAGuest) {
     EXPECT_EQ(*value, 42);
 }
 
+TYPED_TEST_P(GuestConformance, ForeignThreadCallingIntoTheRunWakesItsWait) {
+    // A thread trellis did not start calls from_thread::run_sync with the
+    // run's token while the run sleeps in the worker's wait: the call must
+    // wake that wait and run on the host thread.
+    std::optional<int> value;
+    std::thread caller;
+    const auto host_thread = std::this_thread::get_id();
+    this->host.start({}, [&](trellis::outcome<int> o) { value = o.unwrap(); },
+                     [&caller, host_thread]() -> task<int> {
+                         trellis::event answered;
+                         bool ran_on_host = false;
+                         auto tok = trellis::current_token();
+                         caller = std::thread([tok, &answered, &ran_on_host, host_thread] {
+                             trellis::from_thread::run_sync(tok, [&] {
+                                 ran_on_host = std::this_thread::get_id() == host_thread;
+                                 answered.set();
+                             });
+                         });
+                         co_await answered.wait();  // nothing else can end this wait
+                         co_return ran_on_host ? 7 : -1;
+                     });
+    const bool finished = this->host.run_until([&] { return value.has_value(); }, this->bound);
+    if (caller.joinable()) caller.join();
+    ASSERT_TRUE(finished);
+    EXPECT_EQ(*value, 7);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(GuestConformance, TrivialValueReachesTheDoneCallback,
                             TrivialErrorReachesTheDoneCallback, SocketpairIoWaitsOnTheWorkerThread,
                             RunIsInitialisedWhenStartReturns,
@@ -348,6 +375,6 @@ REGISTER_TYPED_TEST_SUITE_P(GuestConformance, TrivialValueReachesTheDoneCallback
                             HostCallbackAndTaskPingPongAHundredTimes,
                             ChildErrorPropagatesToTheDoneCallback,
                             DestroyingTheHostLoopAbandonsTheRunCleanly,
-                            ToThreadRoundTripWorksAsAGuest);
+                            ToThreadRoundTripWorksAsAGuest, ForeignThreadCallingIntoTheRunWakesItsWait);
 
 }  // namespace conformance

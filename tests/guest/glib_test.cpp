@@ -6,6 +6,9 @@
 
 #include "conformance.hpp"
 
+#include <thread>
+#include <vector>
+
 namespace glib_host_test {
 
 using namespace std::chrono_literals;
@@ -168,6 +171,34 @@ TEST_F(GlibAdapter, RunKeepsServingOtherSourcesOnTheContext) {
         co_await ev.wait();
     });
     EXPECT_TRUE(host_callback_ran);
+}
+
+// GLib gives each thread its own context: runs on several threads, each on
+// its thread's context, go on independently (and at the same time).
+TEST(GlibAdapterThreads, RunsOnSeveralThreadsEachOnItsOwnContextRunIndependently) {
+    constexpr int n_threads = 3;
+    int results[n_threads] = {};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n_threads; ++i) {
+        threads.emplace_back([i, &results] {
+            GMainContext* context = g_main_context_new();
+            g_main_context_push_thread_default(context);
+            results[i] = trellis::glib::run(
+                [](int id) -> task<int> {
+                    int steps = 0;
+                    for (int k = 0; k < 5; ++k) {
+                        co_await trellis::sleep(std::chrono::milliseconds(1 + id));
+                        ++steps;
+                    }
+                    co_return id * 100 + steps;
+                },
+                i);
+            g_main_context_pop_thread_default(context);
+            g_main_context_unref(context);
+        });
+    }
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < n_threads; ++i) EXPECT_EQ(results[i], i * 100 + 5);
 }
 
 TEST_F(GlibAdapter, StartGuestRunWithoutAContextUsesTheThreadDefaultOne) {
