@@ -31,6 +31,19 @@
 
 namespace conformance {
 
+// For tests of several runs at once, one per host thread: five sleeps of
+// 1 + id ms, then id * 100 + 5. The sleeps differ between runs, so a run
+// that waited on another's worker would show in the timing, and a mixed-up
+// result in the value.
+inline trellis::task<int> five_sleeps_then_id(int id) {
+    int steps = 0;
+    for (int k = 0; k < 5; ++k) {
+        co_await trellis::sleep(std::chrono::milliseconds(1 + id));
+        ++steps;
+    }
+    co_return id * 100 + steps;
+}
+
 using namespace std::chrono_literals;
 using trellis::task;
 

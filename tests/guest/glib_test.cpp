@@ -183,16 +183,7 @@ TEST(GlibAdapterThreads, RunsOnSeveralThreadsEachOnItsOwnContextRunIndependently
         threads.emplace_back([i, &results] {
             GMainContext* context = g_main_context_new();
             g_main_context_push_thread_default(context);
-            results[i] = trellis::glib::run(
-                [](int id) -> task<int> {
-                    int steps = 0;
-                    for (int k = 0; k < 5; ++k) {
-                        co_await trellis::sleep(std::chrono::milliseconds(1 + id));
-                        ++steps;
-                    }
-                    co_return id * 100 + steps;
-                },
-                i);
+            results[i] = trellis::glib::run(conformance::five_sleeps_then_id, i);
             g_main_context_pop_thread_default(context);
             g_main_context_unref(context);
         });

@@ -60,18 +60,7 @@ TEST(QueueHostRuns, GuestRunsOnSeveralHostThreadsRunIndependently) {
             std::optional<trellis::outcome<int>> result;
             trellis::start_guest_run(
                 loop.host(), [&](trellis::outcome<int> o) { result.emplace(std::move(o)); },
-                [](int id) -> trellis::task<int> {
-                    // Sleeps of different lengths: each run's wait sits on
-                    // its own worker, and the shorter ones must not wait for
-                    // the longer ones.
-                    int steps = 0;
-                    for (int k = 0; k < 5; ++k) {
-                        co_await trellis::sleep(std::chrono::milliseconds(1 + id));
-                        ++steps;
-                    }
-                    co_return id * 100 + steps;
-                },
-                i);
+                conformance::five_sleeps_then_id, i);
             EXPECT_TRUE(trellis::in_trellis_run());
             EXPECT_TRUE(loop.run_until([&] { return result.has_value(); }, 10s));
             EXPECT_FALSE(trellis::in_trellis_run());
