@@ -188,11 +188,11 @@ trellis::task<> produce(trellis::send_channel<int> tx) {
 }  // tx is destroyed here, which closes it
 
 trellis::task<int> sum_of_produced() {
-    auto [tx, rx] = trellis::open_memory_channel<int>(0);
+    auto channel = trellis::open_memory_channel<int>(0);  // .first sends, .second receives
     int sum = 0;
-    co_await trellis::open_nursery([&sum, &rx = rx, tx = std::move(tx)](trellis::nursery& n) mutable -> trellis::task<> {
-        n.start_soon(produce, std::move(tx));
-        while (auto value = co_await rx.next()) sum += *value;  // ends once every sender is closed
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        n.start_soon(produce, std::move(channel.first));  // the producer owns the send end now
+        while (auto value = co_await channel.second.next()) sum += *value;  // ends when every sender is closed
     });
     co_return sum;  // 6
 }

@@ -1,8 +1,13 @@
 // Memory channels: pass values between tasks of one run.
 //
-//   auto [tx, rx] = trellis::open_memory_channel<std::string>(0);
-//   n.start_soon([tx = std::move(tx)]() mutable -> task<> { co_await tx.send("hi"); });
-//   while (auto v = co_await rx.next()) use(*v);   // ends when every sender is closed
+//   auto channel = trellis::open_memory_channel<std::string>(0);  // {send end, receive end}
+//   n.start_soon(greet, std::move(channel.first));    // task<> greet(send_channel<std::string> tx)
+//   while (auto v = co_await channel.second.next()) use(*v);   // ends when every sender is closed
+//
+// (Prefer the pair to `auto [tx, rx] = ...` inside coroutines: clang 14
+// cannot capture structured bindings in lambdas, and g++ 12 miscompiled a
+// coroutine whose lambda init-captured them, destroying a channel end
+// twice. Both are compiler limits, not channel rules.)
 //
 // max_buffer is how many values may wait in the channel: 0 makes every send
 // a rendezvous with a receiver, trellis::unbounded never blocks senders.
