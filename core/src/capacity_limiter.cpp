@@ -1,8 +1,10 @@
-// capacity_limiter, built only on the low-level API.
+// capacity_limiter, built only on the low-level API (parking_lot,
+// current_task, checkpoints).
 
 #include "trellis/capacity_limiter.hpp"
 
 #include <cstdio>
+#include <exception>
 #include <stdexcept>
 
 #include "trellis/checkpoint.hpp"
@@ -11,7 +13,9 @@
 namespace trellis {
 
 capacity_limiter::capacity_limiter(std::size_t total_tokens) : total_(total_tokens) {
-    if (total_tokens == 0) throw std::invalid_argument("capacity_limiter: total_tokens must be at least 1");
+    if (total_tokens == 0)
+        throw std::invalid_argument(
+            "capacity_limiter: total_tokens must be at least 1 (use capacity_limiter::unlimited for no limit)");
 }
 
 void capacity_limiter::check_not_borrowing(borrower_id borrower) const {
@@ -46,10 +50,14 @@ task<> capacity_limiter::acquire_for(borrower_id borrower, std::string label) {
     }
     const void* me = lowlevel::current_task().state();
     pending_[me] = {borrower, std::move(label)};
-    auto parked = co_await detail::capture([](lowlevel::parking_lot& lot) -> task<> { co_await lot.park(); }(lot_));
-    // On success wake_waiters() already recorded the token under borrower.
-    if (parked.has_error()) pending_.erase(me);
-    parked.unwrap();
+    try {
+        co_await lot_.park();
+    } catch (...) {
+        // Cancelled while waiting: nothing was handed to us.
+        pending_.erase(me);
+        throw;
+    }
+    // Woken: wake_waiters() already recorded the token under borrower.
 }
 
 task<> capacity_limiter::acquire_on_behalf_of(borrower_id borrower) { return acquire_for(borrower, {}); }
@@ -80,7 +88,10 @@ void capacity_limiter::release_on_behalf_of(borrower_id borrower) {
 void capacity_limiter::release() { release_on_behalf_of(lowlevel::current_task().state()); }
 
 void capacity_limiter::set_total_tokens(std::size_t total) {
-    if (total == 0) throw std::invalid_argument("capacity_limiter: total_tokens must be at least 1");
+    if (total == 0)
+        throw std::invalid_argument(
+            "capacity_limiter::set_total_tokens: total must be at least 1 (use capacity_limiter::unlimited for no "
+            "limit)");
     total_ = total;
     wake_waiters();
 }

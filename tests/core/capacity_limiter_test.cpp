@@ -312,3 +312,64 @@ TEST(CapacityLimiter, ATotalOfZeroThrows) {
     EXPECT_THROW(limiter.set_total_tokens(0), std::invalid_argument);
     EXPECT_EQ(limiter.total_tokens(), 1u);
 }
+
+TRELLIS_TEST(CapacityLimiter, AnUnlimitedTotalLetsEveryBorrowerInAtOnce) {
+    trellis::capacity_limiter limiter(trellis::capacity_limiter::unlimited);
+    EXPECT_EQ(limiter.total_tokens(), trellis::capacity_limiter::unlimited);
+    int holding = 0;
+    trellis::event release_all;
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        for (int i = 0; i < 100; ++i)
+            n.start_soon([&]() -> trellis::task<> {
+                auto token = co_await limiter.hold();
+                ++holding;
+                co_await release_all.wait();
+            });
+        co_await wait_all_tasks_blocked();
+        EXPECT_EQ(holding, 100);
+        EXPECT_EQ(limiter.borrowed_tokens(), 100u);
+        EXPECT_EQ(limiter.statistics().tasks_waiting, 0u);
+        EXPECT_EQ(limiter.statistics().total_tokens, trellis::capacity_limiter::unlimited);
+        release_all.set();
+    });
+    EXPECT_EQ(limiter.borrowed_tokens(), 0u);
+}
+
+TRELLIS_TEST(CapacityLimiter, AnUnlimitedTotalStillRefusesASecondTokenToOneBorrower) {
+    trellis::capacity_limiter limiter(trellis::capacity_limiter::unlimited);
+    co_await limiter.acquire();
+    EXPECT_THROW(limiter.acquire_nowait(), trellis::run_error);
+    limiter.release();
+}
+
+TRELLIS_TEST(CapacityLimiter, RaisingTheTotalToUnlimitedWakesEveryWaiter) {
+    trellis::capacity_limiter limiter(1);
+    int job = 0;
+    co_await limiter.acquire_on_behalf_of(&job);
+    int got_token = 0;
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        for (int i = 0; i < 3; ++i)
+            n.start_soon([&]() -> trellis::task<> {
+                auto token = co_await limiter.hold();
+                ++got_token;
+            });
+        co_await wait_all_tasks_blocked();
+        EXPECT_EQ(got_token, 0);
+        limiter.set_total_tokens(trellis::capacity_limiter::unlimited);
+    });
+    EXPECT_EQ(got_token, 3);
+    limiter.release_on_behalf_of(&job);
+}
+
+TRELLIS_TEST(CapacityLimiter, AnUnlimitedTotalLoweredToAFiniteOneMakesNewBorrowersWait) {
+    trellis::capacity_limiter limiter(trellis::capacity_limiter::unlimited);
+    int jobs[2] = {};
+    for (int& job : jobs) co_await limiter.acquire_on_behalf_of(&job);
+    limiter.set_total_tokens(2);
+    EXPECT_EQ(limiter.available_tokens(), 0u);
+    EXPECT_THROW(limiter.acquire_nowait(), trellis::would_block);
+    limiter.release_on_behalf_of(&jobs[0]);
+    limiter.acquire_nowait();
+    limiter.release();
+    limiter.release_on_behalf_of(&jobs[1]);
+}

@@ -266,3 +266,42 @@ TRELLIS_TEST(StrictFifoLock, HoldsAndServesWaitersInArrivalOrder) {
     EXPECT_EQ(log, (std::vector<std::string>{"first", "second"}));
     EXPECT_FALSE(l.locked());
 }
+
+TRELLIS_TEST(Lock, AdoptedWaitersWakeAsOwnersInTurnAfterTheLocksOwnWaiters) {
+    trellis::lock l;
+    lowlevel::parking_lot side;
+    std::vector<std::string> log;
+    co_await l.acquire();
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        n.start_soon(take_and_log, std::ref(l), std::ref(log), std::string("queued"));
+        co_await wait_all_tasks_blocked();
+        for (const char* name : {"adopted 1", "adopted 2", "left behind"})
+            n.start_soon(
+                [&](std::string label) -> trellis::task<> {
+                    co_await side.park();
+                    // Woken by a release: this task owns the lock now.
+                    EXPECT_EQ(l.statistics().owner, lowlevel::current_task());
+                    log.push_back(label);
+                    l.release();
+                },
+                std::string(name));
+        co_await wait_all_tasks_blocked();
+        EXPECT_EQ(l.adopt_waiters(side, 2), 2u);
+        EXPECT_EQ(side.size(), 1u);
+        EXPECT_EQ(l.statistics().tasks_waiting, 3u);
+        l.release();
+        co_await wait_all_tasks_blocked();
+        EXPECT_FALSE(l.locked());
+        co_await l.acquire();
+        EXPECT_EQ(l.adopt_waiters(side, 5), 1u);
+        l.release();
+    });
+    EXPECT_EQ(log, (std::vector<std::string>{"queued", "adopted 1", "adopted 2", "left behind"}));
+}
+
+TRELLIS_TEST(Lock, AdoptingWaitersIntoAnUnheldLockRaisesRunError) {
+    trellis::lock l;
+    lowlevel::parking_lot side;
+    EXPECT_THROW(l.adopt_waiters(side, 1), trellis::run_error);
+    co_return;
+}

@@ -8,10 +8,15 @@
 // served FIFO. Acquiring is a checkpoint even when a token is free;
 // cancellation while waiting leaves no trace.
 //
+// The total may be capacity_limiter::unlimited (Trio's total_tokens=inf):
+// then acquiring never waits, but it still records the borrower, is still
+// a checkpoint, and the total can later be lowered to a finite number.
+//
 // Owned by the caller; used on one run's thread only.
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -60,7 +65,13 @@ public:
         borrower_id borrower_ = nullptr;
     };
 
-    // Throws std::invalid_argument if total_tokens is 0.
+    // A total with no limit: `capacity_limiter all(capacity_limiter::unlimited);`.
+    // total_tokens() and statistics() report it as this value;
+    // available_tokens() is then always unlimited minus the borrowed count.
+    static constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+
+    // Throws std::invalid_argument if total_tokens is 0. Not a checkpoint;
+    // may be constructed outside a run.
     explicit capacity_limiter(std::size_t total_tokens);
     capacity_limiter(const capacity_limiter&) = delete;
     capacity_limiter& operator=(const capacity_limiter&) = delete;
@@ -84,9 +95,9 @@ public:
     void release_on_behalf_of(borrower_id borrower);
 
     std::size_t total_tokens() const noexcept { return total_; }
-    // Changes the total; waiters get freed-up tokens at once. Throws
-    // std::invalid_argument if 0. Borrowers above a lowered total keep
-    // their tokens until they release.
+    // Changes the total (unlimited allowed); waiters get freed-up tokens at
+    // once. Throws std::invalid_argument if 0. Borrowers above a lowered
+    // total keep their tokens until they release. Not a checkpoint.
     void set_total_tokens(std::size_t total);
     std::size_t borrowed_tokens() const noexcept { return borrowers_.size(); }
     std::size_t available_tokens() const noexcept {

@@ -19,8 +19,6 @@
 
 namespace trellis {
 
-class condition;
-
 class lock {
 public:
     struct statistics_t {
@@ -59,8 +57,17 @@ public:
     bool locked() const noexcept { return static_cast<bool>(owner_); }
     statistics_t statistics() const noexcept { return {locked(), owner_, lot_.size()}; }
 
+    // Moves up to `count` tasks parked in `from` (with
+    // lowlevel::parking_lot::park()) to the back of this lock's queue,
+    // without waking them: each wakes later as the lock's owner, when a
+    // release hands it over. Returns how many moved. This is how a
+    // condition variable hands notified waiters to its lock (see
+    // condition.hpp); a task woken this way must treat waking up as
+    // holding the lock. Not a checkpoint. Throws run_error if the lock is
+    // not held (nobody would ever hand it to the moved tasks).
+    std::size_t adopt_waiters(lowlevel::parking_lot& from, std::size_t count);
+
 private:
-    friend class condition;
     friend class detail::acquire_awaiter<lock>;
     // Takes the lock for the current task if it is free (then nobody
     // waits). Throws run_error if the current task holds it already.
