@@ -53,15 +53,15 @@ void channel_ping_pong(benchmark::State& state, std::size_t buffer) {
         auto back = trellis::open_memory_channel<int>(buffer);
         co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
             n.start_soon([&]() -> trellis::task<> {
-                while (auto v = co_await there.second.next()) co_await back.first.send(*v + 1);
+                while (auto v = co_await there.receive.next()) co_await back.send.send(*v + 1);
             });
             int v = 0;
             for (auto _ : state) {
-                co_await there.first.send(v);
-                v = co_await back.second.receive();
+                co_await there.send.send(v);
+                v = co_await back.receive.receive();
             }
             benchmark::DoNotOptimize(v);
-            there.first.close();
+            there.send.close();
         });
     });
 }
@@ -77,11 +77,11 @@ void trellis_channel_throughput(benchmark::State& state) {
         long long sum = 0;
         co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
             n.start_soon([&]() -> trellis::task<> {
-                while (auto v = co_await channel.second.next()) sum += *v;
+                while (auto v = co_await channel.receive.next()) sum += *v;
             });
             int i = 0;
-            for (auto _ : state) co_await channel.first.send(i++);
-            channel.first.close();
+            for (auto _ : state) co_await channel.send.send(i++);
+            channel.send.close();
         });
         benchmark::DoNotOptimize(sum);
     });

@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,28 @@ trellis::task<> fetch_all(std::vector<std::string>& log) {
         co_return;  // the nursery now waits for both children
     });
     // Both fetches have finished here.
+}
+
+// ---- lambdas inside co_await, on g++ 12 ----
+
+trellis::task<> report(std::shared_ptr<std::string> name, std::string text) {
+    co_await trellis::sleep(10ms);
+    *name += text;
+}
+
+trellis::task<> lambdas_done_right(std::shared_ptr<std::string> name) {
+    // NOT this on g++ 12: a lambda holding a shared_ptr, written inside co_await.
+    //   co_await trellis::move_on_after(1s, [name]() -> trellis::task<> { ... });
+
+    // 1. Name the lambda first, then await.
+    auto body = [name]() -> trellis::task<> { co_await report(name, " one"); };
+    co_await trellis::move_on_after(1s, body);
+
+    // 2. Or capture by reference: the callable is awaited right here.
+    co_await trellis::move_on_after(1s, [&]() -> trellis::task<> { co_await report(name, " two"); });
+
+    // 3. Or pass a function and its arguments: trellis keeps copies alive.
+    co_await trellis::move_on_after(1s, report, name, " three");
 }
 
 // ---- start / task_status ----
@@ -188,11 +211,11 @@ trellis::task<> produce(trellis::send_channel<int> tx) {
 }  // tx is destroyed here, which closes it
 
 trellis::task<int> sum_of_produced() {
-    auto channel = trellis::open_memory_channel<int>(0);  // .first sends, .second receives
+    auto channel = trellis::open_memory_channel<int>(0);  // .send sends, .receive receives
     int sum = 0;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
-        n.start_soon(produce, std::move(channel.first));  // the producer owns the send end now
-        while (auto value = co_await channel.second.next()) sum += *value;  // ends when every sender is closed
+        n.start_soon(produce, std::move(channel.send));  // the producer owns the send end now
+        while (auto value = co_await channel.receive.next()) sum += *value;  // ends when every sender is closed
     });
     co_return sum;  // 6
 }
@@ -272,6 +295,14 @@ TRELLIS_TEST_MOCK_CLOCK(Tutorial, FetchAllRunsBothFetches, clock) {
     std::vector<std::string> log;
     co_await fetch_all(log);
     EXPECT_EQ(log.size(), 2u);
+    (void)clock;
+}
+
+TRELLIS_TEST_MOCK_CLOCK(Tutorial, EachSafeLambdaShapeRunsOnce, clock) {
+    auto name = std::make_shared<std::string>("report:");
+    co_await lambdas_done_right(name);
+    EXPECT_EQ(*name, "report: one two three");
+    EXPECT_EQ(name.use_count(), 1);
     (void)clock;
 }
 

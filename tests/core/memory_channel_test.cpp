@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,8 +84,8 @@ private:
 
 TRELLIS_TEST(MemoryChannel, WithNoBufferSendWaitsUntilAReceiverTakesTheValue) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     bool sent = false;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         n.start_soon([&]() -> trellis::task<> {
@@ -103,8 +104,8 @@ TRELLIS_TEST(MemoryChannel, WithNoBufferSendWaitsUntilAReceiverTakesTheValue) {
 
 TRELLIS_TEST(MemoryChannel, WithNoBufferSendNowaitNeedsAWaitingReceiver) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     EXPECT_THROW(tx.send_nowait(1), trellis::would_block);
     std::optional<int> got;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
@@ -117,8 +118,8 @@ TRELLIS_TEST(MemoryChannel, WithNoBufferSendNowaitNeedsAWaitingReceiver) {
 
 TRELLIS_TEST(MemoryChannel, SendNowaitFillsTheBufferThenRaisesWouldBlock) {
     auto channel = trellis::open_memory_channel<int>(2);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.send_nowait(1);
     tx.send_nowait(2);
     EXPECT_THROW(tx.send_nowait(3), trellis::would_block);
@@ -132,8 +133,8 @@ TRELLIS_TEST(MemoryChannel, SendNowaitFillsTheBufferThenRaisesWouldBlock) {
 
 TRELLIS_TEST(MemoryChannel, SendWaitsWhileTheBufferIsFull) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     std::vector<int> sent;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         n.start_soon([&]() -> trellis::task<> {
@@ -154,8 +155,8 @@ TRELLIS_TEST(MemoryChannel, SendWaitsWhileTheBufferIsFull) {
 
 TRELLIS_TEST(MemoryChannel, AnUnboundedChannelNeverBlocksSenders) {
     auto channel = trellis::open_memory_channel<int>(trellis::unbounded);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     for (int i = 0; i < 1000; ++i) tx.send_nowait(i);
     co_await tx.send(1000);
     EXPECT_EQ(tx.statistics().current_buffer_used, 1001u);
@@ -167,8 +168,8 @@ TRELLIS_TEST(MemoryChannel, AnUnboundedChannelNeverBlocksSenders) {
 
 TRELLIS_TEST(MemoryChannel, ReceiveNowaitRaisesWouldBlockWhenEmpty) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     EXPECT_THROW(rx.receive_nowait(), trellis::would_block);
     tx.send_nowait(1);
     EXPECT_EQ(rx.receive_nowait(), 1);
@@ -178,8 +179,8 @@ TRELLIS_TEST(MemoryChannel, ReceiveNowaitRaisesWouldBlockWhenEmpty) {
 
 TRELLIS_TEST(MemoryChannel, ReceiveNowaitRaisesEndOfChannelOnceSendersAreClosedAndTheBufferIsEmpty) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.send_nowait(1);
     tx.close();
     EXPECT_EQ(rx.receive_nowait(), 1);
@@ -189,8 +190,8 @@ TRELLIS_TEST(MemoryChannel, ReceiveNowaitRaisesEndOfChannelOnceSendersAreClosedA
 
 TRELLIS_TEST(MemoryChannel, ReceiveNowaitTakesTheValueOfABlockedSender) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     bool sent = false;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         n.start_soon([&]() -> trellis::task<> {
@@ -208,8 +209,8 @@ TRELLIS_TEST(MemoryChannel, ReceiveNowaitTakesTheValueOfABlockedSender) {
 
 TRELLIS_TEST(MemoryChannel, TheSendSideStaysOpenUntilEveryCloneIsClosed) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     auto tx2 = tx.clone();
     EXPECT_EQ(rx.statistics().open_send_channels, 2u);
     tx.close();
@@ -224,8 +225,8 @@ TRELLIS_TEST(MemoryChannel, TheSendSideStaysOpenUntilEveryCloneIsClosed) {
 
 TRELLIS_TEST(MemoryChannel, TheReceiveSideStaysOpenUntilEveryCloneIsClosed) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     auto rx2 = rx.clone();
     EXPECT_EQ(tx.statistics().open_receive_channels, 2u);
     rx.close();
@@ -238,8 +239,8 @@ TRELLIS_TEST(MemoryChannel, TheReceiveSideStaysOpenUntilEveryCloneIsClosed) {
 
 TRELLIS_TEST(MemoryChannel, DestroyingAnEndClosesIt) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     {
         auto doomed = std::move(tx);
         EXPECT_TRUE(tx.is_closed());  // moved-from ends count as closed
@@ -252,8 +253,8 @@ TRELLIS_TEST(MemoryChannel, DestroyingAnEndClosesIt) {
 
 TRELLIS_TEST(MemoryChannel, TheNextLoopEndsCleanlyWhenEverySenderIsClosed) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     std::vector<int> got;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         for (int first : {0, 100})
@@ -272,8 +273,8 @@ TRELLIS_TEST(MemoryChannel, TheNextLoopEndsCleanlyWhenEverySenderIsClosed) {
 
 TRELLIS_TEST(MemoryChannel, ReceiveAfterTheEndRaisesEndOfChannelEveryTime) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.close();
     EXPECT_TRUE(co_await raises<trellis::end_of_channel>([&] { return rx.receive(); }));
     EXPECT_TRUE(co_await raises<trellis::end_of_channel>([&] { return rx.receive(); }));
@@ -282,8 +283,8 @@ TRELLIS_TEST(MemoryChannel, ReceiveAfterTheEndRaisesEndOfChannelEveryTime) {
 
 TRELLIS_TEST(MemoryChannel, ABlockedReceiverSeesTheEndWhenTheLastSenderCloses) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     auto tx2 = tx.clone();
     bool ended = false;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
@@ -303,8 +304,8 @@ TRELLIS_TEST(MemoryChannel, ABlockedReceiverSeesTheEndWhenTheLastSenderCloses) {
 
 TRELLIS_TEST(MemoryChannel, SendWhenEveryReceiverIsClosedRaisesBrokenResource) {
     auto channel = trellis::open_memory_channel<int>(5);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     rx.close();
     EXPECT_THROW(tx.send_nowait(1), trellis::broken_resource_error);
     EXPECT_TRUE(co_await raises<trellis::broken_resource_error>([&] { return tx.send(1); }));
@@ -312,8 +313,8 @@ TRELLIS_TEST(MemoryChannel, SendWhenEveryReceiverIsClosedRaisesBrokenResource) {
 
 TRELLIS_TEST(MemoryChannel, ABlockedSenderGetsBrokenResourceWhenTheLastReceiverCloses) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     auto rx2 = rx.clone();
     bool broken = false;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
@@ -333,8 +334,8 @@ TRELLIS_TEST(MemoryChannel, ABlockedSenderGetsBrokenResourceWhenTheLastReceiverC
 
 TRELLIS_TEST(MemoryChannel, UsingAClosedSendEndRaisesClosedResource) {
     auto channel = trellis::open_memory_channel<int>(5);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.close();
     tx.close();  // idempotent
     EXPECT_TRUE(tx.is_closed());
@@ -348,8 +349,8 @@ TRELLIS_TEST(MemoryChannel, UsingAClosedSendEndRaisesClosedResource) {
 
 TRELLIS_TEST(MemoryChannel, UsingAClosedReceiveEndRaisesClosedResource) {
     auto channel = trellis::open_memory_channel<int>(5);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.send_nowait(1);
     rx.close();
     rx.close();
@@ -362,8 +363,8 @@ TRELLIS_TEST(MemoryChannel, UsingAClosedReceiveEndRaisesClosedResource) {
 
 TRELLIS_TEST(MemoryChannel, ATaskBlockedSendingOnAnEndThatGetsClosedWakesWithClosedResource) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     auto other = tx.clone();
     bool closed = false;
     bool other_closed = false;
@@ -387,8 +388,8 @@ TRELLIS_TEST(MemoryChannel, ATaskBlockedSendingOnAnEndThatGetsClosedWakesWithClo
 
 TRELLIS_TEST(MemoryChannel, ATaskBlockedReceivingOnAnEndThatGetsClosedWakesWithClosedResource) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     auto other = rx.clone();
     bool closed = false;
     std::optional<int> other_got;
@@ -412,8 +413,8 @@ TRELLIS_TEST(MemoryChannel, ATaskBlockedReceivingOnAnEndThatGetsClosedWakesWithC
 TRELLIS_TEST(MemoryChannel, CarriesMoveOnlyValues) {
     for (std::size_t buffer : {0u, 1u}) {
         auto channel = trellis::open_memory_channel<std::unique_ptr<int>>(buffer);
-        auto& tx = channel.first;
-        auto& rx = channel.second;
+        auto& tx = channel.send;
+        auto& rx = channel.receive;
         std::vector<int> got;
         co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
             n.start_soon([&]() -> trellis::task<> {
@@ -428,8 +429,8 @@ TRELLIS_TEST(MemoryChannel, CarriesMoveOnlyValues) {
         EXPECT_EQ(got, (std::vector<int>{1, 2})) << "buffer " << buffer;
     }
     auto channel = trellis::open_memory_channel<std::unique_ptr<int>>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.send_nowait(std::make_unique<int>(3));
     EXPECT_EQ(*rx.receive_nowait(), 3);
 }
@@ -438,8 +439,8 @@ TRELLIS_TEST(MemoryChannel, BufferedValuesAreDestroyedWhenTheLastReceiverCloses)
     counted::live = 0;
     {
         auto channel = trellis::open_memory_channel<counted>(5);
-        auto& tx = channel.first;
-        auto& rx = channel.second;
+        auto& tx = channel.send;
+        auto& rx = channel.receive;
         auto rx2 = rx.clone();
         for (int i = 0; i < 3; ++i) tx.send_nowait(counted(i));
         EXPECT_EQ(counted::live, 3);
@@ -455,8 +456,8 @@ TRELLIS_TEST(MemoryChannel, BufferedValuesAreDestroyedWhenTheLastReceiverCloses)
 
 TRELLIS_TEST(MemoryChannel, StatisticsReportTheBufferTheEndsAndTheWaiters) {
     auto channel = trellis::open_memory_channel<int>(3);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     auto tx2 = tx.clone();
     tx.send_nowait(1);
     auto s = rx.statistics();
@@ -482,8 +483,8 @@ TRELLIS_TEST(MemoryChannel, StatisticsReportTheBufferTheEndsAndTheWaiters) {
 
 TRELLIS_TEST(MemoryChannel, BlockedSendersAreServedInArrivalOrder) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     std::vector<int> got;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         for (int i = 1; i <= 3; ++i) {
@@ -498,8 +499,8 @@ TRELLIS_TEST(MemoryChannel, BlockedSendersAreServedInArrivalOrder) {
 
 TRELLIS_TEST(MemoryChannel, BlockedSendersQueueBehindTheBuffer) {
     auto channel = trellis::open_memory_channel<int>(2);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.send_nowait(1);
     tx.send_nowait(2);
     std::vector<int> got;
@@ -515,8 +516,8 @@ TRELLIS_TEST(MemoryChannel, BlockedSendersQueueBehindTheBuffer) {
 
 TRELLIS_TEST(MemoryChannel, BlockedReceiversAreServedInArrivalOrder) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     std::vector<std::pair<std::string, int>> got;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         for (const char* name : {"first", "second", "third"}) {
@@ -535,8 +536,8 @@ TRELLIS_TEST(MemoryChannel, BlockedReceiversAreServedInArrivalOrder) {
 
 TRELLIS_TEST(MemoryChannel, SendAndReceiveAreCheckpointsEvenWhenTheyDoNotBlock) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     int other_steps = 0;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         n.start_soon([&]() -> trellis::task<> {
@@ -555,8 +556,8 @@ TRELLIS_TEST(MemoryChannel, SendAndReceiveAreCheckpointsEvenWhenTheyDoNotBlock) 
 
 TRELLIS_TEST(MemoryChannel, SendAndReceiveInACancelledScopeRaiseAndMoveNothing) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     trellis::cancel_scope send_scope;
     send_scope.cancel();
     co_await send_scope.run([&]() -> trellis::task<> { co_await tx.send(1); });
@@ -572,8 +573,8 @@ TRELLIS_TEST(MemoryChannel, SendAndReceiveInACancelledScopeRaiseAndMoveNothing) 
 
 TRELLIS_TEST(MemoryChannel, ACancelledSendDidNotDeliver) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     trellis::cancel_scope scope;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         n.start_soon([&]() -> trellis::task<> { co_await scope.run([&]() -> trellis::task<> { co_await tx.send(1); }); });
@@ -590,8 +591,8 @@ TRELLIS_TEST(MemoryChannel, ACancelledSendDidNotDeliver) {
 
 TRELLIS_TEST(MemoryChannel, ACancelledReceiveDidNotConsume) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     trellis::cancel_scope scope;
     std::optional<int> cancelled_got;
     std::optional<int> second_got;
@@ -614,8 +615,8 @@ TRELLIS_TEST(MemoryChannel, ACancelledReceiveDidNotConsume) {
 
 TRELLIS_TEST(MemoryChannel, AValueHandedToAReceiverInTheStepItIsCancelledIsNotLost) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     trellis::cancel_scope scope;
     std::optional<int> got;
     bool after_receive_ran = false;
@@ -639,8 +640,8 @@ TRELLIS_TEST(MemoryChannel, AValueHandedToAReceiverInTheStepItIsCancelledIsNotLo
 
 TRELLIS_TEST(MemoryChannel, ASendWhoseValueIsTakenInTheStepItIsCancelledReportsSuccess) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     trellis::cancel_scope scope;
     bool send_returned = false;
     std::optional<int> got;
@@ -664,8 +665,8 @@ TRELLIS_TEST(MemoryChannel, ASendWhoseValueIsTakenInTheStepItIsCancelledReportsS
 
 TRELLIS_TEST(MemoryChannel, ACancelledBlockedSendOnAFullBufferAddsNothing) {
     auto channel = trellis::open_memory_channel<int>(1);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     tx.send_nowait(1);
     trellis::cancel_scope scope;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
@@ -680,8 +681,8 @@ TRELLIS_TEST(MemoryChannel, ACancelledBlockedSendOnAFullBufferAddsNothing) {
 
 TRELLIS_TEST(MemoryChannel, AcloseIsACheckpointThatClosesEvenWhenCancelled) {
     auto channel = trellis::open_memory_channel<int>(0);
-    auto& tx = channel.first;
-    auto& rx = channel.second;
+    auto& tx = channel.send;
+    auto& rx = channel.receive;
     bool other_ran = false;
     co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
         n.start_soon([&]() -> trellis::task<> {
@@ -710,11 +711,11 @@ TEST(MemoryChannel, AbandoningARunWithTasksBlockedOnChannelsIsClean) {
             auto channel = trellis::open_memory_channel<int>(0);
             co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
                 // Blocked on ends that live in the parent's frame...
-                n.start_soon([&]() -> trellis::task<> { (void)co_await channel.second.receive(); });
+                n.start_soon([&]() -> trellis::task<> { (void)co_await channel.receive.receive(); });
                 // ...and on ends that live in the blocked task's own frame.
                 n.start_soon([]() -> trellis::task<> {
                     auto own = trellis::open_memory_channel<int>(0);
-                    co_await own.first.send(1);
+                    co_await own.send.send(1);
                 });
                 co_await wait_all_tasks_blocked();
                 all_blocked = true;
@@ -727,4 +728,22 @@ TEST(MemoryChannel, AbandoningARunWithTasksBlockedOnChannelsIsClean) {
     run.host_gone();
     ::testing::internal::GetCapturedStderr();
     EXPECT_TRUE(run.finished());
+}
+
+// ---- The pair open_memory_channel returns. ----
+
+TRELLIS_TEST(MemoryChannel, TheEndsAreNamedSendAndReceive) {
+    auto channel = trellis::open_memory_channel<int>(1);
+    channel.send.send_nowait(5);
+    EXPECT_EQ(channel.receive.receive_nowait(), 5);
+    co_return;
+}
+
+TRELLIS_TEST(MemoryChannel, AStructuredBindingTakesTheSendEndThenTheReceiveEnd) {
+    auto [tx, rx] = trellis::open_memory_channel<std::string>(1);
+    static_assert(std::is_same_v<decltype(tx), trellis::send_channel<std::string>>);
+    static_assert(std::is_same_v<decltype(rx), trellis::receive_channel<std::string>>);
+    tx.send_nowait("through");
+    EXPECT_EQ(rx.receive_nowait(), "through");
+    co_return;
 }

@@ -65,7 +65,7 @@ TRELLIS_TEST(Sequencer, UsingAStepNumberTwiceRaisesRunError) {
     {
         auto turn = co_await seq(0);
     }
-    EXPECT_THROW(co_await seq(0), trellis::run_error);
+    EXPECT_THROW((void)co_await seq(0), trellis::run_error);
 }
 
 TRELLIS_TEST(Sequencer, CancellingAWaitingStepRaisesRunErrorAndBreaksTheSequence) {
@@ -96,7 +96,7 @@ TRELLIS_TEST(Sequencer, CancellingAWaitingStepRaisesRunErrorAndBreaksTheSequence
     EXPECT_TRUE(cancelled_step_raised_run_error);
     EXPECT_TRUE(other_step_raised_run_error);
     // Later steps, even step 0, find the sequence broken.
-    EXPECT_THROW(co_await seq(0), trellis::run_error);
+    EXPECT_THROW((void)co_await seq(0), trellis::run_error);
 }
 
 TRELLIS_TEST(Sequencer, ACancellationInsideATurnStillLetsTheNextStepBegin) {

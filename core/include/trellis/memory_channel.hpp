@@ -1,13 +1,14 @@
 // Memory channels: pass values between tasks of one run.
 //
-//   auto channel = trellis::open_memory_channel<std::string>(0);  // {send end, receive end}
-//   n.start_soon(greet, std::move(channel.first));    // task<> greet(send_channel<std::string> tx)
-//   while (auto v = co_await channel.second.next()) use(*v);   // ends when every sender is closed
+//   auto channel = trellis::open_memory_channel<std::string>(0);  // .send and .receive ends
+//   n.start_soon(greet, std::move(channel.send));    // task<> greet(send_channel<std::string> tx)
+//   while (auto v = co_await channel.receive.next()) use(*v);   // ends when every sender is closed
 //
-// (Prefer the pair to `auto [tx, rx] = ...` inside coroutines: clang 14
-// cannot capture structured bindings in lambdas, and g++ 12 miscompiled a
-// coroutine whose lambda init-captured them, destroying a channel end
-// twice. Both are compiler limits, not channel rules.)
+// `auto [tx, rx] = trellis::open_memory_channel<T>(n);` works too, but do
+// not capture such bindings in lambdas: clang 14 cannot, and g++ 12
+// miscompiles a lambda holding a channel end when it is written inside a
+// co_await expression (see the README on lambdas). Pass the ends as
+// arguments (`n.start_soon(produce, std::move(tx))`) instead.
 //
 // max_buffer is how many values may wait in the channel: 0 makes every send
 // a rendezvous with a receiver, trellis::unbounded never blocks senders.
@@ -189,9 +190,9 @@ class [[nodiscard]] channel_send_op : public channel_state<T>::send_waiter {
 
 public:
     void trellis_awaitable() const noexcept {}
-    channel_send_op(send_channel<T>& end, T value)
+    channel_send_op(send_channel<T>& end, T sent)
         : end_(end),
-          value_(std::move(value)),
+          value_(std::move(sent)),
           blocker_(lowlevel::wait_task_rescheduled(typename state_type::unlink_sender{&state_, this})) {}
     // Only before the await begins (g++ 12 moves an awaiter into the
     // coroutine frame first): the new object gets its own blocker.
@@ -294,7 +295,21 @@ private:
 }  // namespace detail
 
 template <class T>
-std::pair<send_channel<T>, receive_channel<T>> open_memory_channel(std::size_t max_buffer);
+class send_channel;
+template <class T>
+class receive_channel;
+
+// The two ends open_memory_channel returns. A plain struct: take the ends
+// out by member (`std::move(channel.send)`) or with a structured binding
+// (`auto [tx, rx] = ...`). Each end is owned by whoever holds it.
+template <class T>
+struct memory_channel_pair {
+    send_channel<T> send;
+    receive_channel<T> receive;
+};
+
+template <class T>
+memory_channel_pair<T> open_memory_channel(std::size_t max_buffer);
 
 template <class T>
 class send_channel {
@@ -358,7 +373,7 @@ public:
 
 private:
     using state_type = detail::channel_state<T>;
-    friend std::pair<send_channel<T>, receive_channel<T>> open_memory_channel<T>(std::size_t);
+    friend memory_channel_pair<T> open_memory_channel<T>(std::size_t);
     friend class detail::channel_send_op<T>;
     explicit send_channel(std::shared_ptr<state_type> s) : state_(std::move(s)), id_(state_->next_end_id++) {
         ++state_->open_send;
@@ -456,7 +471,7 @@ public:
 
 private:
     using state_type = detail::channel_state<T>;
-    friend std::pair<send_channel<T>, receive_channel<T>> open_memory_channel<T>(std::size_t);
+    friend memory_channel_pair<T> open_memory_channel<T>(std::size_t);
     friend class detail::channel_receive_op<T, detail::at_end::value_or_throw>;
     friend class detail::channel_receive_op<T, detail::at_end::optional>;
     explicit receive_channel(std::shared_ptr<state_type> s) : state_(std::move(s)), id_(state_->next_end_id++) {
@@ -479,7 +494,7 @@ private:
 // trellis::unbounded: no limit). Not a checkpoint; may be called outside a
 // run.
 template <class T>
-std::pair<send_channel<T>, receive_channel<T>> open_memory_channel(std::size_t max_buffer) {
+memory_channel_pair<T> open_memory_channel(std::size_t max_buffer) {
     auto state = std::make_shared<detail::channel_state<T>>(max_buffer);
     return {send_channel<T>(state), receive_channel<T>(state)};
 }

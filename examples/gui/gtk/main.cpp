@@ -157,8 +157,8 @@ task<> stream_job(app_state&, job_row& row) {
     // runs ahead of what the UI has shown.
     auto channel = trellis::open_memory_channel<int>(0);
     co_await trellis::open_nursery([&](trellis::nursery& n) -> task<> {
-        n.start_soon(produce, std::move(channel.first));
-        while (auto value = co_await channel.second.next()) {
+        n.start_soon(produce, std::move(channel.send));
+        while (auto value = co_await channel.receive.next()) {
             row.show(*value / 100.0);
             row.say("received " + std::to_string(*value));
         }

@@ -181,12 +181,12 @@ task<> produce_readings(trellis::send_channel<int> out) {
 
 task<> stream_job(jobs_window&, job_row& row) {
     auto channel = trellis::open_memory_channel<int>(0);
-    trellis::receive_channel<int> readings = std::move(channel.second);
+    trellis::receive_channel<int> readings = std::move(channel.receive);
     // The producer is a child of this job's own nursery: cancelling the
     // job (by whichever scope) stops both, and the job cannot end while the
     // producer still runs.
     co_await trellis::open_nursery([&](trellis::nursery& n) -> task<> {
-        n.start_soon(produce_readings, std::move(channel.first));
+        n.start_soon(produce_readings, std::move(channel.send));
         int received = 0;
         while (std::optional<int> value = co_await readings.next()) {
             ++received;
