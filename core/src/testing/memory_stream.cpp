@@ -8,7 +8,7 @@
 
 namespace trellis::testing {
 
-namespace detail {
+namespace detail_memory {
 
 void byte_queue::put(std::string_view data) {
     if (closed_) throw closed_resource_error("memory stream: the virtual connection is closed");
@@ -62,7 +62,7 @@ task<std::size_t> byte_queue::get_into(std::span<std::byte> out) {
     co_return n;
 }
 
-}  // namespace detail
+}  // namespace detail_memory
 
 // ---- memory_send_stream ----
 
