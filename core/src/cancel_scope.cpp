@@ -15,6 +15,7 @@
 #include <exception>
 #include <vector>
 
+#include "nursery_errors.hpp"
 #include "runner.hpp"
 
 namespace trellis {
@@ -72,9 +73,23 @@ void cancel_scope::set_shield(bool shield) {
     if (stage_ == stage::entered) scope_access::recalculate(*this);
 }
 
+bool cancel_scope::cancel_called() const noexcept {
+    if (cancel_called_ || stage_ == stage::exited || timer_.when == inf) return cancel_called_;
+    // Not cancelled yet, but maybe its deadline has passed and the
+    // scheduler has not processed it yet: look at the clock, as Trio does.
+    runner* r = runner_ ? runner_ : tls.run;
+    if (!r || tls.run != r) return cancel_called_;
+    try {
+        if (r->now() >= timer_.when) const_cast<cancel_scope*>(this)->cancel();
+    } catch (...) {
+        // A clock that throws is the scheduler's problem, reported there.
+    }
+    return cancel_called_;
+}
+
 void cancel_scope::cancel() {
     check_thread(runner_, "cancel_scope::cancel");
-    if (cancel_called_ || stage_ == stage::exited) return;
+    if (cancel_called_) return;
     cancel_called_ = true;
     if (stage_ == stage::entered) {
         runner_->disarm_timer(timer_);
@@ -138,10 +153,14 @@ std::exception_ptr scope_access::exit(cancel_scope& scope, std::exception_ptr er
     attach_task(parent, t);
     assert(scope.tasks_.empty() && "trellis bug: a scope exited with tasks still inside");
     r.disarm_timer(scope.timer_);
+    // The scope catches the cancellations that are its own: it is
+    // cancelled, and no outer cancellation reaches it. They may travel
+    // inside a group, next to real errors, which go on without them.
     const bool parent_cancel_visible = parent.effectively_cancelled_ && !scope.shield_;
-    if (error && scope.effectively_cancelled_ && !parent_cancel_visible && r.is_cancelled(error)) {
-        scope.cancelled_caught_ = true;
-        error = nullptr;
+    if (error && scope.effectively_cancelled_ && !parent_cancel_visible) {
+        bool removed = false;
+        error = without_cancellations(r, error, removed);
+        if (removed) scope.cancelled_caught_ = true;
     }
     parent.children_.remove(&scope);
     scope.parent_ = nullptr;
@@ -188,8 +207,6 @@ void scope_access::move_children(cancel_scope& from, cancel_scope& to, task_stat
 }
 
 }  // namespace detail
-
-time_point current_time() { return detail::current_runner_or_throw("trellis::current_time").now(); }
 
 time_point current_effective_deadline() {
     detail::task_state& t = detail::current_task_or_throw("trellis::current_effective_deadline");

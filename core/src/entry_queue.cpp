@@ -28,6 +28,20 @@ void entry_queue::post(std::function<void()> fn) {
     wake();
 }
 
+void entry_queue::post_idempotent(std::shared_ptr<idempotent_callback> callback) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_)
+            throw run_error(
+                "token::run_sync_soon: the trellis run this token belongs to has finished");
+        for (const auto& queued : idempotent_)
+            if (queued->same_as(*callback)) return;
+        idempotent_.push_back(callback);
+        queue_.push_back([callback] { (*callback)(); });
+    }
+    wake();
+}
+
 void entry_queue::wake() noexcept {
     if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
     std::uint64_t one = 1;
@@ -46,7 +60,13 @@ std::vector<std::function<void()>> entry_queue::take() {
     std::vector<std::function<void()>> taken;
     std::lock_guard lock(mutex_);
     taken.swap(queue_);
+    idempotent_.clear();
     return taken;
+}
+
+std::size_t entry_queue::size() {
+    std::lock_guard lock(mutex_);
+    return queue_.size();
 }
 
 std::vector<std::function<void()>> entry_queue::close() {
@@ -54,6 +74,7 @@ std::vector<std::function<void()>> entry_queue::close() {
     closed_ = true;
     std::vector<std::function<void()>> taken;
     taken.swap(queue_);
+    idempotent_.clear();
     return taken;
 }
 

@@ -9,7 +9,10 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <memory>
 #include <vector>
+
+#include "trellis/token.hpp"
 
 namespace trellis::detail {
 
@@ -25,6 +28,9 @@ public:
 
     // Queues fn. Throws run_error once the run has finished.
     void post(std::function<void()> fn);
+    // Queues `callback` unless one the same is queued already. Throws
+    // run_error once the run has finished.
+    void post_idempotent(std::shared_ptr<idempotent_callback> callback);
     // Makes the run's I/O wait return without queueing anything.
     void wake() noexcept;
     // True if a wake-up (or a post) may be waiting on the eventfd. When
@@ -33,6 +39,8 @@ public:
     bool wake_pending() const noexcept { return wake_pending_.load(std::memory_order_acquire); }
     // Consumes pending wake-ups and takes the queued callbacks.
     std::vector<std::function<void()>> take();
+    // How many callbacks wait to be taken. Any thread.
+    std::size_t size();
     // Refuses further posts; returns what was still queued.
     std::vector<std::function<void()>> close();
 
@@ -40,6 +48,8 @@ private:
     int fd_;
     std::mutex mutex_;
     std::vector<std::function<void()>> queue_;  // guarded by mutex_
+    // Invariant: the idempotent callbacks among queue_, in order.
+    std::vector<std::shared_ptr<idempotent_callback>> idempotent_;  // guarded by mutex_
     bool closed_ = false;                       // guarded by mutex_
     // Coalesces wake-ups: set by whoever wrote to the eventfd, cleared by
     // take() before it reads the eventfd, so no post is ever missed.

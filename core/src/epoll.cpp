@@ -178,4 +178,13 @@ void io_manager::notify_closing(int fd, runner& r) {
     w = fd_waiters{};
 }
 
+std::pair<std::size_t, std::size_t> io_manager::waiters_by_direction() const noexcept {
+    std::pair<std::size_t, std::size_t> counts{0, 0};
+    for (const fd_waiters& w : fds_) {
+        if (w.reader) ++counts.first;
+        if (w.writer) ++counts.second;
+    }
+    return counts;
+}
+
 }  // namespace trellis::detail

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "trellis/clock.hpp"
@@ -29,8 +30,6 @@ public:
     io_manager(const io_manager&) = delete;
     io_manager& operator=(const io_manager&) = delete;
 
-    int epoll_fd() const noexcept { return epfd_; }
-
     // Waits up to `timeout` (duration::max(): no limit; zero: poll) and
     // replaces `events` with what arrived. Retries on EINTR.
     void wait(duration timeout, std::vector<epoll_event>& events) const;
@@ -48,8 +47,11 @@ public:
     // Wakes both waiters of fd with closed_resource_error and drops fd.
     void notify_closing(int fd, runner& r);
 
-    // True if some task waits on some fd (debug checks).
+    // How many tasks wait on an fd, in either direction.
     std::size_t waiter_count() const noexcept { return waiters_; }
+    // How many of them wait to read, and to write (scans every fd: for
+    // statistics, not for hot paths).
+    std::pair<std::size_t, std::size_t> waiters_by_direction() const noexcept;
 
 private:
     struct fd_waiters {

@@ -1,3 +1,6 @@
+// wait_readable / wait_writable / notify_closing: the task side of the I/O
+// manager (epoll.hpp).
+
 #include "trellis/io.hpp"
 
 #include "runner.hpp"
@@ -6,15 +9,11 @@ namespace trellis {
 
 namespace detail {
 
-void io_awaiter::await_suspend(std::coroutine_handle<> self) {
-    task = &current_task_or_throw(writable ? "trellis::wait_writable" : "trellis::wait_readable");
-    runner& r = *task->runner_;
-    r.io().add_waiter(fd, writable, *task);
-    r.block(*task, self, abort_ref{this, [](void* me, const std::exception_ptr&) {
-                                       auto* a = static_cast<io_awaiter*>(me);
-                                       a->task->runner_->io().remove_waiter(a->fd, a->writable);
-                                       return lowlevel::abort_result::succeeded;
-                                   }});
+void io_awaiter::enqueue(task_state& task) { task.runner_->io().add_waiter(fd_, writable_, task); }
+
+lowlevel::abort_result io_awaiter::abort(const std::exception_ptr&) noexcept {
+    task_->runner_->io().remove_waiter(fd_, writable_);
+    return lowlevel::abort_result::succeeded;
 }
 
 }  // namespace detail

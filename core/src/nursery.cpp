@@ -1,10 +1,12 @@
-// Nurseries: joining children, combining their errors, and the start()
-// handshake's move of a task from a temporary nursery into its target.
+// Nurseries: spawning, joining children, combining their errors, and the
+// start() handshake's move of a task from a temporary nursery into its
+// target.
 
 #include <cassert>
 
+#include "nursery_errors.hpp"
 #include "runner.hpp"
-#include "trellis/exception_group.hpp"
+#include "trellis/detail/blocking.hpp"
 
 namespace trellis {
 
@@ -22,11 +24,25 @@ std::vector<lowlevel::task_handle> nursery::child_tasks() const {
 
 namespace detail {
 
-void nursery_access::open(nursery& n) {
+void spawn(nursery& into, task_root root, spawn_name name, const char* caller) {
+    nursery_access::check_open(into, caller);
+    tls.run->spawn(into, std::move(root), name, false);
+}
+
+void spawn_system(task_root root, spawn_name name, const char* caller) {
+    runner& r = current_runner_or_throw(caller);
+    nursery* n = r.system_nursery();
+    if (!n || n->closed())
+        throw run_error(std::string(caller) + ": the run is shutting down; no new system tasks can start");
+    r.spawn(*n, std::move(root), name, true);
+}
+
+void nursery_access::open(nursery& n, const nursery_options& options) {
     task_state& t = current_task_or_throw("trellis::open_nursery");
     scope_access::enter(n.scope_, "trellis::open_nursery");
     n.parent_task_ = &t;
     n.outer_ = t.innermost_nursery_;
+    n.strict_groups_ = options.strict_exception_groups.value_or(t.runner_->strict_exception_groups());
     t.innermost_nursery_ = &n;
 }
 
@@ -55,7 +71,7 @@ void nursery_access::remove_child(nursery& n, task_state& child) {
     n.children_.remove(&child);
     child.parent_nursery_ = nullptr;
     if (child.exit_error_) add_error(n, child.exit_error_);
-    check_closed(n);
+    close_if_done(n);
 }
 
 void nursery_access::remove_child_silently(nursery& n, task_state& child) noexcept {
@@ -68,7 +84,7 @@ void nursery_access::add_error(nursery& n, std::exception_ptr error) {
     n.scope_.cancel();
 }
 
-void nursery_access::check_closed(nursery& n) {
+void nursery_access::close_if_done(nursery& n) {
     if (!n.body_done_ || !n.children_.empty() || n.pending_starts_ > 0) return;
     n.closed_ = true;
     if (task_state* parent = std::exchange(n.waiting_parent_, nullptr))
@@ -77,7 +93,7 @@ void nursery_access::check_closed(nursery& n) {
 
 void nursery_access::finish_start(nursery& n) {
     --n.pending_starts_;
-    check_closed(n);
+    close_if_done(n);
 }
 
 void nursery_access::join_awaiter::await_suspend(std::coroutine_handle<> self) {
@@ -85,7 +101,7 @@ void nursery_access::join_awaiter::await_suspend(std::coroutine_handle<> self) {
     task = &t;
     if (body_error) add_error(n, std::move(body_error));
     n.body_done_ = true;
-    check_closed(n);
+    close_if_done(n);
     if (n.closed_) {
         // Nothing to wait for, but leaving a nursery is still a checkpoint:
         // yield now, look for a cancellation in await_resume.
@@ -97,15 +113,16 @@ void nursery_access::join_awaiter::await_suspend(std::coroutine_handle<> self) {
     // If the parent is cancelled meanwhile, the children are inside the
     // same scopes and get cancelled too; the parent records the
     // cancellation and keeps waiting for them (the abort fails).
-    t.runner_->block(t, self, abort_ref{this, [](void* me, const std::exception_ptr& cancel) {
-                                            add_error(static_cast<join_awaiter*>(me)->n, cancel);
-                                            return lowlevel::abort_result::failed;
-                                        }});
+    block_task(t, self, abort_ref{this, [](void* me, const std::exception_ptr& cancel) noexcept {
+                                      add_error(static_cast<join_awaiter*>(me)->n, cancel);
+                                      return lowlevel::abort_result::failed;
+                                  }});
 }
 
 void nursery_access::join_awaiter::await_resume() {
     if (!yielded) return finish_blocking(*task);
     // The checkpoint's cancellation, recorded rather than thrown.
+    ++task->cancel_points_;
     if (scope_access::effectively_cancelled(*task->scope_)) add_error(n, task->runner_->cancelled_error());
 }
 
@@ -113,32 +130,15 @@ std::exception_ptr nursery_access::close(nursery& n) noexcept {
     task_state& t = *n.parent_task_;
     assert(t.innermost_nursery_ == &n && "trellis bug: nurseries closed out of order");
     t.innermost_nursery_ = n.outer_;
-    runner& r = *t.runner_;
-
-    // A cancellation travels no further than some enclosing scope, while
-    // any other error travels on past it; so when both kinds are present,
-    // raising only the other errors ends in the same place.
-    std::vector<std::exception_ptr> errors;
-    std::exception_ptr first_cancel;
-    for (auto& e : n.errors_) {
-        if (r.is_cancelled(e)) {
-            if (!first_cancel) first_cancel = e;
-        } else {
-            errors.push_back(e);
-        }
-    }
-    n.errors_.clear();
-    std::exception_ptr combined;
-    if (errors.size() == 1 && (!r.strict_exception_groups() || n.single_error_as_itself_))
-        combined = errors.front();
-    else if (!errors.empty())
-        combined = std::make_exception_ptr(exception_group(std::move(errors)));
-    else
-        combined = first_cancel;
+    std::exception_ptr combined = combine_errors(*t.runner_, std::exchange(n.errors_, {}), n.strict_groups_);
     return scope_access::exit(n.scope_, std::move(combined));
 }
 
 void nursery_access::adopt(nursery& temporary, nursery& target) {
+    // A cancelled start(): the task stays where it is, under the caller's
+    // cancelled scopes, so the cancellation it is about to meet is caught
+    // where it belongs and nothing escapes into the target nursery.
+    if (scope_access::effectively_cancelled(temporary.scope_)) return;
     if (target.closed_)
         throw run_error("task_status::started: the target nursery is already closed");
     while (task_state* t = temporary.children_.front()) {
@@ -146,8 +146,9 @@ void nursery_access::adopt(nursery& temporary, nursery& target) {
         target.children_.push_back(t);
         t->parent_nursery_ = &target;
     }
+    temporary.start_target_ = nullptr;
     scope_access::move_children(temporary.scope_, target.scope_, temporary.parent_task_);
-    check_closed(temporary);
+    close_if_done(temporary);
 }
 
 void complete_start(nursery& temporary, nursery& target) {

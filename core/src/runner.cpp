@@ -7,11 +7,8 @@
 
 #include "trellis/cancelled.hpp"
 #include "trellis/exception_group.hpp"
-#include "trellis/testing/mock_clock.hpp"
 
 namespace trellis::detail {
-
-constinit thread_local thread_context tls [[gnu::tls_model("initial-exec")]];  // see runner.hpp
 
 namespace {
 
@@ -22,6 +19,19 @@ runner& claim_thread(runner& r) {
             "function inside the run instead of starting a nested one");
     tls.run = &r;
     return r;
+}
+
+// An internal_error for `original`, saying where it came from, unless it is
+// one already.
+std::exception_ptr as_internal_error(const std::exception_ptr& original, const char* where) {
+    try {
+        std::rethrow_exception(original);
+    } catch (const internal_error&) {
+        return original;
+    } catch (...) {
+        // std::nested_exception keeps the error being handled: `original`.
+        return std::make_exception_ptr(internal_error(std::string("trellis: ") + where + ": " + describe(original)));
+    }
 }
 
 std::shared_ptr<trellis::clock> clock_or_default(const run_options& options) {
@@ -75,8 +85,8 @@ void runner::start(std::function<task<>()> main) {
     t.runner_ = this;
     t.id_ = next_task_id_++;
     t.name_ = std::make_unique<std::string>("<root>");
-    t.is_system_ = true;
     root_ = &t;
+    ++tasks_living_;
     scope_access::attach_task(root_scope_, t);
     t.resume_point_ = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
     t.phase_ = task_phase::runnable;
@@ -95,16 +105,28 @@ void runner::start(std::function<task<>()> main) {
 
 duration runner::step(std::span<const epoll_event> events) {
     in_step_ = true;
-    const bool woken = !events.empty() && io_.dispatch(events, *this);
-    if (woken) run_posted_callbacks();
-    if (!deadlines_.empty()) fire_deadlines();
-    if (woken) idle_primed_ = idle_kind::none;  // a forced wake-up is not idleness
-    if (idle_primed_ != idle_kind::none) handle_idleness();
-    run_batch();
-    const duration wait = next_wait();
-    check_invariants();
+    duration wait = duration::zero();
+    try {
+        const bool woken = !events.empty() && io_.dispatch(events, *this);
+        if (woken) run_posted_callbacks();
+        if (!deadlines_.empty()) fire_deadlines();
+        if (woken) idle_primed_ = idle_kind::none;  // a forced wake-up is not idleness
+        if (idle_primed_ != idle_kind::none) handle_idleness();
+        run_batch();
+        wait = next_wait();
+        check_invariants();
+    } catch (...) {
+        // Tasks' errors never get here (their frames keep them); this is the
+        // scheduler itself failing, or a clock that threw.
+        fail(std::current_exception(), "the scheduler failed");
+    }
     in_step_ = false;
     return wait;
+}
+
+void runner::fail(std::exception_ptr error, const char* where) noexcept {
+    crash_ = as_internal_error(error, where);
+    abandon();
 }
 
 void runner::run_posted_callbacks() {
@@ -138,11 +160,10 @@ void runner::handle_idleness() {
             idle_waiters_.erase(idle_waiters_.begin());
             reschedule(*t, nullptr);
         }
-    } else if (auto* mock = dynamic_cast<testing::mock_clock*>(clock_.get())) {
+    } else {
         const time_point next = deadlines_.earliest();
         if (next == inf) return;
-        const time_point now = mock->current_time();
-        if (next > now) mock->jump(next - now);
+        clock_->autojump(next);
         fire_deadlines();
     }
 }
@@ -165,24 +186,33 @@ duration runner::next_wait() {
             timeout = cushion;
             idle_primed_ = idle_kind::idle_waiters;
         }
-    } else if (autojump_threshold_ < timeout && !deadlines_.empty()) {
+    } else if (!deadlines_.empty()) {
         // Tasks in wait_all_tasks_blocked wake without moving the clock, so
         // autojump only matters when there are none. With no deadline there
         // is nowhere to jump to (priming anyway would spin on a zero wait).
-        timeout = autojump_threshold_;
-        idle_primed_ = idle_kind::autojump;
+        const duration threshold = clock_->autojump_threshold();
+        if (threshold < timeout) {
+            timeout = threshold;
+            idle_primed_ = idle_kind::autojump;
+        }
     }
     return std::max(timeout, duration::zero());
 }
 
+// Debug builds check the scheduler's invariants after every step; a broken
+// one ends the run with internal_error (through step's catch) instead of
+// running on in a corrupt state.
 void runner::check_invariants() const {
 #ifndef NDEBUG
+    auto require = [](bool ok, const char* what) {
+        if (!ok) throw std::logic_error(std::string("trellis bug: ") + what);
+    };
     for (const task_state* t : runq_)
-        assert(t->phase_ == task_phase::runnable && "trellis bug: a task on the run queue is not runnable");
-    assert(batch_.empty() && "trellis bug: batch buffer not cleared");
-    if (deadlines_.size() <= 64) assert(deadlines_.valid() && "trellis bug: deadline heap is corrupt");
-    assert((root_exited_ || root_ == nullptr || root_->phase_ != task_phase::exited) &&
-           "trellis bug: root task exited without being reported");
+        require(t->phase_ == task_phase::runnable, "a task on the run queue is not runnable");
+    require(batch_.empty(), "the batch buffer was not cleared");
+    if (deadlines_.size() <= 64) require(deadlines_.valid(), "the deadline heap is corrupt");
+    require(root_exited_ || root_ == nullptr || root_->phase_ != task_phase::exited,
+            "the root task exited without being reported");
 #endif
 }
 
@@ -210,6 +240,8 @@ void runner::block(task_state& t, std::coroutine_handle<> resume_point, abort_re
     t.resume_point_ = resume_point;
     t.abort_ = abort;
     t.phase_ = task_phase::blocked;
+    ++t.schedule_points_;
+    ++t.cancel_points_;
     if (scope_access::effectively_cancelled(*t.scope_)) deliver_cancel(t);
 }
 
@@ -235,20 +267,22 @@ void runner::deliver_cancel(task_state& t) {
 }
 
 // The caller (detail::spawn) has already checked that `into` is open.
-void runner::spawn(nursery& into, task_root root, spawn_name name) {
+void runner::spawn(nursery& into, task_root root, spawn_name name, bool system) {
     task_state& t = root.release().promise();
     t.runner_ = this;
     t.id_ = next_task_id_++;
-    t.fn_type_ = name.fn_type;
+    t.origin_ = name.origin;
+    t.origin_is_function_ = name.origin_is_function;
     if (name.explicit_name) t.name_ = std::make_unique<std::string>(*name.explicit_name);
     // Task-local values are inherited from whoever spawns the task (a host
     // callback spawning into a nursery passes on the nursery owner's).
-    t.locals_ = (tls.task ? tls.task : nursery_access::parent_task(into))->locals_;
+    // System tasks start from the run's own (empty) values, as in Trio.
+    if (!system) t.locals_ = (tls.task ? tls.task : nursery_access::parent_task(into))->locals_;
     nursery_access::add_child(into, t);
     t.resume_point_ = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
     t.phase_ = task_phase::runnable;
     runq_.push_back(&t);
-    last_spawned_ = &t;
+    ++tasks_living_;
     if (!instruments_.empty()) {
         notify_instruments(&lowlevel::instrument::task_spawned, lowlevel::task_handle(&t));
         notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
@@ -259,20 +293,23 @@ void runner::spawn(nursery& into, task_root root, spawn_name name) {
 void runner::task_exited(task_state& t) {
     if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::task_exited, lowlevel::task_handle(&t));
     auto frame = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
+    --tasks_living_;
     if (&t == root_) {
         scope_access::detach_task(root_scope_, t);
-        if (!crash_) crash_ = t.exit_error_;
+        // The main task's own outcome never gets here (run() captures it),
+        // so what does is an error with no task to go to.
+        if (!crash_ && t.exit_error_) crash_ = as_internal_error(t.exit_error_, "a system task raised");
         root_exited_ = true;
         root_ = nullptr;
         frame.destroy();
         return;
     }
-    if (last_spawned_ == &t) last_spawned_ = nullptr;
     nursery_access::remove_child(*t.parent_nursery_, t);
     frame.destroy();
 }
 
-void runner::crash(std::exception_ptr error) {
+void runner::crash(std::exception_ptr original) {
+    std::exception_ptr error = as_internal_error(original, "a token::run_sync_soon callback raised");
     if (system_nursery_ && !system_nursery_->closed()) {
         nursery_access::add_error(*system_nursery_, std::move(error));
     } else if (!crash_) {
@@ -301,6 +338,22 @@ bool runner::is_cancelled(const std::exception_ptr& error) const noexcept {
     }
 }
 
+lowlevel::run_statistics runner::statistics() const {
+    lowlevel::run_statistics stats;
+    stats.tasks_living = tasks_living_;
+    stats.tasks_runnable = runq_.size();
+    if (!deadlines_.empty()) {
+        const time_point next = deadlines_.earliest();
+        const time_point now = clock_->current_time();
+        stats.time_to_next_deadline = next <= now ? duration::zero() : next - now;
+    }
+    stats.run_sync_soon_queue_size = entries_->size();
+    const auto [readers, writers] = io_.waiters_by_direction();
+    stats.io.tasks_waiting_read = readers;
+    stats.io.tasks_waiting_write = writers;
+    return stats;
+}
+
 void runner::arm_timer(timer& t, time_point when) {
     deadlines_.arm(t, when);
     note_outside_change();
@@ -316,11 +369,6 @@ std::uint64_t runner::add_idle_waiter(duration cushion, task_state& t) {
 
 void runner::remove_idle_waiter(duration cushion, std::uint64_t ticket) noexcept {
     idle_waiters_.erase(std::make_pair(cushion, ticket));
-}
-
-void runner::set_autojump_threshold(duration threshold) {
-    autojump_threshold_ = threshold;
-    note_outside_change();
 }
 
 // ---- Instruments. ----
@@ -396,6 +444,7 @@ void runner::abandon() noexcept {
     if (root_) walker{*this}.destroy(*root_);
     root_ = nullptr;
     root_exited_ = true;
+    tasks_living_ = 0;
     runq_.clear();
     idle_waiters_.clear();
 }

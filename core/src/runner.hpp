@@ -44,9 +44,11 @@
 #include "timer_heap.hpp"
 #include "trellis/cancel_scope.hpp"
 #include "trellis/cancelled.hpp"
+#include "trellis/detail/thread_context.hpp"
 #include "trellis/instrument.hpp"
 #include "trellis/nursery.hpp"
 #include "trellis/run.hpp"
+#include "trellis/run_statistics.hpp"
 
 namespace trellis::detail {
 
@@ -54,30 +56,6 @@ namespace trellis::detail {
 struct cancelled_factory {
     static cancelled make() { return cancelled(); }
 };
-
-// Raises cancelled in the running task. A fresh exception object each time,
-// thrown directly: rethrowing the run's stored exception_ptr instead would
-// need a temporary exception_ptr whose cleanup makes the unwinder stop and
-// restart in this frame, and a cancellation's cost is almost all unwinding
-// (cancelling 10,000 sleeping tasks is 10,000 throws).
-[[noreturn]] inline void throw_cancelled() { throw cancelled_factory::make(); }
-
-// What this thread is doing for trellis. Set for the whole life of a run on
-// its thread (so host callbacks of a guest run see the run), and `task` for
-// the duration of each task step.
-struct thread_context {
-    runner* run = nullptr;
-    task_state* task = nullptr;
-};
-// initial-exec: libtrellis is a shared library, where the default TLS model
-// pays a call to __tls_get_addr on every access; this variable is read a few
-// times per task step, which made those calls a sizeable share of a
-// checkpoint. initial-exec turns each access into one %fs-relative load. It
-// needs static TLS space, which the library always gets when linked at
-// program start (and glibc keeps a surplus for 16 bytes loaded by dlopen).
-// constinit: without it, every other file would guard each access with a
-// call to the variable's TLS initialisation wrapper.
-extern constinit thread_local thread_context tls [[gnu::tls_model("initial-exec")]];
 
 class runner {
 public:
@@ -102,7 +80,8 @@ public:
     // Runs the last posted callbacks, refuses further posts, tells the
     // instruments and the clock. Call once, after done().
     void finish();
-    // The error that crashed the run (a system task's or a callback's).
+    // The error that crashed the run: a trellis::internal_error holding a
+    // system task's or a callback's error, or the scheduler's own failure.
     std::exception_ptr crash_error() const noexcept { return crash_; }
     io_manager& io() noexcept { return io_; }
     // False when a zero-timeout I/O poll cannot find anything: no task
@@ -125,12 +104,14 @@ public:
     // ---- The scheduler's services. ----
 
     // blocked -> runnable, with an error the task's wait will throw.
+    // Throws run_error if the task is not blocked.
     void reschedule(task_state& t, std::exception_ptr error);
     // The running task yields: running -> runnable. Inline because it is
     // all the scheduler does for a checkpoint, the hottest path there is.
     void yield_current(task_state& t, std::coroutine_handle<> resume_point) {
         t.resume_point_ = resume_point;
         t.phase_ = task_phase::runnable;
+        ++t.schedule_points_;
         runq_.push_back(&t);
         if (!instruments_.empty()) notify_scheduled(t);
     }
@@ -140,15 +121,18 @@ public:
     // Asks a blocked task's abort callback to give up, if its scope is
     // effectively cancelled.
     void deliver_cancel(task_state& t);
-    void spawn(nursery& into, task_root root, spawn_name name);
-    // Records an error that must end the run: a system task's or a
-    // callback's. Cancels everything.
+    // A new task in `into`, runnable. A system task starts from the run's
+    // own (empty) task-local values; any other inherits its spawner's.
+    void spawn(nursery& into, task_root root, spawn_name name, bool system);
+    // Records an error that must end the run (a callback's; it is wrapped
+    // in internal_error). Cancels everything.
     void crash(std::exception_ptr error);
 
     void arm_timer(timer& t, time_point when);
     void disarm_timer(timer& t) noexcept { deadlines_.disarm(t); }
 
     trellis::clock& clock() noexcept { return *clock_; }
+    lowlevel::run_statistics statistics() const;
     time_point now() { return clock_->current_time(); }
     // The `cancelled` error of this run, for where an exception_ptr is
     // needed (an abort callback's argument, a rescheduled task's error).
@@ -162,8 +146,6 @@ public:
     task_state* root_task() const noexcept { return root_; }
     nursery* system_nursery() const noexcept { return system_nursery_; }
     void set_system_nursery(nursery* n) noexcept { system_nursery_ = n; }
-    cancel_scope& root_scope() noexcept { return root_scope_; }
-    task_state* last_spawned() const noexcept { return last_spawned_; }
 
     void add_instrument(std::shared_ptr<lowlevel::instrument> inst);
     void remove_instrument(const std::shared_ptr<lowlevel::instrument>& inst);
@@ -171,9 +153,6 @@ public:
     // wait_all_tasks_blocked support.
     std::uint64_t add_idle_waiter(duration cushion, task_state& t);
     void remove_idle_waiter(duration cushion, std::uint64_t ticket) noexcept;
-
-    // The mock clock's autojump threshold (duration::max(): off).
-    void set_autojump_threshold(duration threshold);
 
     std::shared_ptr<void>& run_var_slot(const void* key) { return run_vars_[key]; }
 
@@ -195,6 +174,9 @@ private:
     void resume(task_state& t);
     void task_exited(task_state& t);
     void check_invariants() const;
+    // The scheduler itself failed (an invariant broke, the clock threw):
+    // records an internal_error and abandons every task.
+    void fail(std::exception_ptr error, const char* where) noexcept;
 
     template <class Hook, class... Args>
     void notify_instruments(Hook hook, Args... args);
@@ -214,14 +196,13 @@ private:
     // The scope every task ultimately sits in; never cancelled.
     cancel_scope root_scope_;
     task_state* root_ = nullptr;
-    task_state* last_spawned_ = nullptr;
     nursery* system_nursery_ = nullptr;
+    std::size_t tasks_living_ = 0;
     // Tasks in wait_all_tasks_blocked, smallest cushion first.
     std::map<std::pair<duration, std::uint64_t>, task_state*> idle_waiters_;
     std::uint64_t next_ticket_ = 0;
     std::uint64_t next_task_id_ = 0;
     std::unordered_map<const void*, std::shared_ptr<void>> run_vars_;
-    duration autojump_threshold_ = duration::max();
     // What the last computed wait was for: if it ends with nothing to do,
     // the run was idle for that long.
     enum class idle_kind : unsigned char { none, idle_waiters, autojump } idle_primed_ = idle_kind::none;

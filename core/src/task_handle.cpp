@@ -1,21 +1,24 @@
 #include "trellis/task_handle.hpp"
 
-#include <cxxabi.h>
-
-#include <cstdlib>
-#include <memory>
-
+#include "demangle.hpp"
+#include "runner.hpp"
 #include "trellis/nursery.hpp"
 
 namespace trellis::lowlevel {
 
 std::string task_handle::name() const {
     if (state_->name_) return *state_->name_;
-    if (!state_->fn_type_) return "<task>";
-    int status = 0;
-    std::unique_ptr<char, void (*)(void*)> demangled(
-        abi::__cxa_demangle(state_->fn_type_->name(), nullptr, nullptr, &status), &std::free);
-    return status == 0 && demangled ? std::string(demangled.get()) : std::string(state_->fn_type_->name());
+    if (!state_->origin_) return "<task>";
+    if (state_->origin_is_function_) {
+        if (auto name = detail::function_name(state_->origin_)) return *name;
+        return "<function>";
+    }
+    return detail::demangle(static_cast<const std::type_info*>(state_->origin_)->name());
+}
+
+trellis::nursery* task_handle::eventual_parent_nursery() const noexcept {
+    trellis::nursery* parent = state_->parent_nursery_;
+    return parent ? detail::nursery_access::start_target(*parent) : nullptr;
 }
 
 std::vector<trellis::nursery*> task_handle::child_nurseries() const {
@@ -23,6 +26,12 @@ std::vector<trellis::nursery*> task_handle::child_nurseries() const {
     for (trellis::nursery* n = state_->innermost_nursery_; n; n = detail::nursery_access::outer(*n))
         result.insert(result.begin(), n);
     return result;
+}
+
+task_handle current_task() { return task_handle(&detail::current_task_or_throw("lowlevel::current_task")); }
+
+task_handle current_root_task() {
+    return task_handle(detail::current_runner_or_throw("lowlevel::current_root_task").root_task());
 }
 
 }  // namespace trellis::lowlevel

@@ -122,6 +122,7 @@ task<> run_thread_job(std::shared_ptr<thread_job> job, capacity_limiter* limiter
     job->limiter_ = limiter;
     job->abandon_on_cancel_ = abandon_on_cancel;
     job->token_ = current_token();
+    job->locals_ = lowlevel::current_task_locals();
     co_await limiter->acquire_on_behalf_of(job.get());
     try {
         lowlevel::start_thread_soon([job] { work_on(*job); }, [job] { report_back(job); });

@@ -461,13 +461,39 @@ TRELLIS_TEST(CancelScope, CancelIsIdempotent) {
     EXPECT_TRUE(scope.cancelled_caught());
 }
 
-TRELLIS_TEST(CancelScope, CancelAfterExitDoesNothing) {
+TRELLIS_TEST(CancelScope, CancelAfterExitOnlySetsCancelCalled) {
     trellis::cancel_scope scope;
     co_await scope.run([]() -> trellis::task<> { co_await trellis::checkpoint(); });
     scope.cancel();
-    EXPECT_FALSE(scope.cancel_called());
+    EXPECT_TRUE(scope.cancel_called());  // as in Trio
     EXPECT_FALSE(scope.cancelled_caught());
     co_await trellis::checkpoint();  // the task itself is not affected
+}
+
+TRELLIS_TEST_MOCK_CLOCK(CancelScope, CancelCalledIsTrueOnceTheDeadlinePassedEvenBeforeTheSchedulerNotices, clock) {
+    trellis::cancel_scope scope(t0 + 1s);
+    co_await scope.run([&]() -> trellis::task<> {
+        EXPECT_FALSE(scope.cancel_called());
+        clock.jump(2s);  // no checkpoint yet: the deadline has not been processed
+        EXPECT_TRUE(scope.cancel_called());
+        bool raised = false;
+        try {
+            co_await trellis::checkpoint();
+        } catch (const trellis::cancelled&) {
+            raised = true;
+            throw;
+        }
+        EXPECT_TRUE(raised);
+    });
+    EXPECT_TRUE(scope.cancelled_caught());
+}
+
+TRELLIS_TEST_MOCK_CLOCK(CancelScope, CancelCalledOfAScopeNotYetEnteredSeesAPassedDeadline, clock) {
+    trellis::cancel_scope scope(t0 + 1s);
+    EXPECT_FALSE(scope.cancel_called());
+    clock.jump(1s);
+    EXPECT_TRUE(scope.cancel_called());
+    co_return;
 }
 
 TRELLIS_TEST(CancelScope, CancellingAScopeCancelsTasksInNurseriesInsideIt) {

@@ -458,3 +458,95 @@ TRELLIS_TEST(Nursery, ABodyThatThrowsBeforeMakingItsTaskClosesTheNurseryCleanly)
         co_return;
     });
 }
+
+TRELLIS_TEST(Nursery, CancellationsTravelWithARealErrorUntilTheirScopeTakesThemOut) {
+    trellis::cancel_scope outer;
+    bool caught_alone = false;
+    bool group_seen_inside = false;
+    try {
+        co_await outer.run([&]() -> trellis::task<> {
+            try {
+                co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+                    n.start_soon([]() -> trellis::task<> { co_await trellis::sleep_forever(); });
+                    n.start_soon([&]() -> trellis::task<> {
+                        co_await trellis::testing::wait_all_tasks_blocked();
+                        outer.cancel();
+                        co_await trellis::lowlevel::cancel_shielded_checkpoint();
+                        throw first_error();
+                    });
+                    co_await trellis::sleep_forever();
+                });
+            } catch (const trellis::exception_group& group) {
+                // Inside the cancelled scope the real error travels in a
+                // group with the cancellation (Trio 0.22's MultiError).
+                group_seen_inside = group.contains<first_error>() && group.contains<trellis::cancelled>();
+                throw;
+            }
+        });
+    } catch (const first_error&) {
+        caught_alone = true;
+    }
+    EXPECT_TRUE(group_seen_inside);
+    EXPECT_TRUE(caught_alone);
+    EXPECT_TRUE(outer.cancelled_caught());
+}
+
+TRELLIS_TEST(Nursery, AStrictGroupKeepsItsRealErrorsInAGroupAfterItsCancellationIsTakenOut) {
+    trellis::cancel_scope outer;
+    std::size_t left = 0;
+    try {
+        co_await outer.run([&]() -> trellis::task<> {
+            co_await trellis::open_nursery(
+                {.strict_exception_groups = true}, [&](trellis::nursery& n) -> trellis::task<> {
+                    n.start_soon([&]() -> trellis::task<> {
+                        outer.cancel();
+                        co_await trellis::lowlevel::cancel_shielded_checkpoint();
+                        throw first_error();
+                    });
+                    co_await trellis::sleep_forever();
+                });
+        });
+    } catch (const trellis::exception_group& group) {
+        left = group.size();
+        EXPECT_TRUE(group.contains<first_error>());
+        EXPECT_FALSE(group.contains<trellis::cancelled>());
+    }
+    EXPECT_EQ(left, 1u);
+    EXPECT_TRUE(outer.cancelled_caught());
+}
+
+TRELLIS_TEST(Nursery, ANurseryOptionMakesGroupsStrictInARunThatIsNot) {
+    bool wrapped = false;
+    try {
+        co_await trellis::open_nursery({.strict_exception_groups = true}, [](trellis::nursery& n) -> trellis::task<> {
+            n.start_soon([]() -> trellis::task<> {
+                throw first_error();
+                co_return;
+            });
+            co_return;
+        });
+    } catch (const trellis::exception_group& group) {
+        wrapped = group.size() == 1;
+    }
+    EXPECT_TRUE(wrapped);
+}
+
+TEST(Nursery, ANurseryOptionMakesGroupsLooseInAStrictRun) {
+    trellis::run_options options;
+    options.strict_exception_groups = true;
+    bool as_itself = false;
+    trellis::run(options, [&]() -> trellis::task<> {
+        try {
+            co_await trellis::open_nursery({.strict_exception_groups = false}, [](trellis::nursery& n) -> trellis::task<> {
+                n.start_soon([]() -> trellis::task<> {
+                    throw first_error();
+                    co_return;
+                });
+                co_return;
+            });
+        } catch (const first_error&) {
+            as_itself = true;
+        }
+    });
+    EXPECT_TRUE(as_itself);
+}

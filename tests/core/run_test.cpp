@@ -221,3 +221,39 @@ TEST(Run, RunsOnSeveralThreadsAtOnce) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(results, (std::vector<int>{0, 100, 200, 300}));
 }
+
+namespace {
+// A clock that fails once asked for the time after `allowed` reads.
+class failing_clock final : public trellis::clock {
+public:
+    explicit failing_clock(int allowed) : allowed_(allowed) {}
+    trellis::time_point current_time() override {
+        if (allowed_-- <= 0) throw std::runtime_error("clock hardware gone");
+        return trellis::time_point{};
+    }
+    trellis::duration deadline_to_sleep_time(trellis::time_point) override { return trellis::duration::zero(); }
+
+private:
+    int allowed_;
+};
+}  // namespace
+
+TEST(Run, WhenTheSchedulerItselfFailsRunRaisesAnInternalErrorHoldingTheCause) {
+    trellis::run_options options;
+    options.clock = std::make_shared<failing_clock>(1);
+    std::string nested;
+    try {
+        trellis::run(options, []() -> trellis::task<> {
+            // The sleep reads the clock once; firing its deadline reads it again.
+            co_await trellis::sleep(std::chrono::seconds(1));
+            co_await trellis::sleep_forever();
+        });
+    } catch (const trellis::internal_error& e) {
+        try {
+            std::rethrow_if_nested(e);
+        } catch (const std::runtime_error& cause) {
+            nested = cause.what();
+        }
+    }
+    EXPECT_EQ(nested, "clock hardware gone");
+}

@@ -101,3 +101,31 @@ TEST(RunVar, SetOutsideARunRaisesRunError) {
     EXPECT_THROW(counter.set(1), trellis::run_error);
     EXPECT_THROW(counter.reset(), trellis::run_error);
 }
+
+TRELLIS_TEST(RunVar, GetWithADefaultArgumentReturnsItWhenNothingWasSet) {
+    EXPECT_EQ(no_default.get("fallback"), "fallback");
+    auto tok = no_default.set("set");
+    EXPECT_EQ(no_default.get("fallback"), "set");
+    no_default.reset(tok);
+    co_return;
+}
+
+TRELLIS_TEST(RunVar, ResetWithATokenRestoresTheValueBeforeThatSet) {
+    auto first = counter.set(1);
+    auto second = counter.set(2);
+    EXPECT_EQ(counter.get(), 2);
+    counter.reset(second);
+    EXPECT_EQ(counter.get(), 1);
+    counter.reset(first);
+    EXPECT_EQ(counter.get(), 0);  // no value again: the default
+    co_return;
+}
+
+TRELLIS_TEST(RunVar, ATokenCanBeUsedOnceAndOnlyWithItsOwnRunVar) {
+    lowlevel::run_var<int> other(0);
+    auto tok = counter.set(4);
+    EXPECT_THROW(other.reset(tok), trellis::run_error);
+    counter.reset(tok);
+    EXPECT_THROW(counter.reset(tok), trellis::run_error);
+    co_return;
+}

@@ -86,7 +86,7 @@ TEST(SystemTask, IsCancelledWhenTheMainTaskFinishes) {
     EXPECT_TRUE(cancelled);
 }
 
-TEST(SystemTask, ErrorMakesRunThrowItAndCancelsMain) {
+TEST(SystemTask, ErrorEndsTheRunWithAnInternalErrorHoldingItAndCancelsMain) {
     bool main_cancelled = false;
     std::string error;
     try {
@@ -102,8 +102,13 @@ TEST(SystemTask, ErrorMakesRunThrowItAndCancelsMain) {
                 throw;
             }
         });
-    } catch (const std::runtime_error& e) {
-        error = e.what();
+    } catch (const trellis::internal_error& e) {
+        // As Trio's TrioInternalError: the original is nested inside.
+        try {
+            e.rethrow_nested();
+        } catch (const std::runtime_error& original) {
+            error = original.what();
+        }
     }
     EXPECT_EQ(error, "system task failed");
     EXPECT_TRUE(main_cancelled);
@@ -119,7 +124,7 @@ TEST(SystemTask, ErrorWinsOverTheMainTasksValue) {
                      co_await trellis::checkpoint();
                      co_return 1;
                  }),
-                 std::runtime_error);
+                 trellis::internal_error);
 }
 
 TEST(SystemTask, ErrorWhileBeingCancelledAtTheEndStillFailsTheRun) {
@@ -133,7 +138,7 @@ TEST(SystemTask, ErrorWhileBeingCancelledAtTheEndStillFailsTheRun) {
                      });
                      co_await wait_all_tasks_blocked();
                  }),
-                 std::logic_error);
+                 trellis::internal_error);
 }
 
 TEST(SystemTask, SpawnOutsideARunRaisesRunError) {

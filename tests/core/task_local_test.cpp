@@ -200,3 +200,38 @@ TEST(TaskLocal, ConcurrentRunsOnTwoThreadsHaveIndependentValues) {
     EXPECT_EQ(seen[0], 100);
     EXPECT_EQ(seen[1], 101);
 }
+
+TRELLIS_TEST(TaskLocal, GetWithADefaultArgumentReturnsItWhenNothingIsSet) {
+    trellis::task_local<int> unset;
+    EXPECT_EQ(unset.get(9), 9);
+    auto tok = unset.set(1);
+    EXPECT_EQ(unset.get(9), 1);
+    unset.reset(tok);
+    EXPECT_EQ(unset.get(9), 9);
+    co_return;
+}
+
+TRELLIS_TEST(TaskLocal, ResetWithATokenRestoresThePreviousValueOnceOnly) {
+    trellis::task_local<std::string> var("default");
+    auto first = var.set("a");
+    auto second = var.set("b");
+    var.reset(second);
+    EXPECT_EQ(var.get(), "a");
+    EXPECT_THROW(var.reset(second), trellis::run_error);
+    var.reset(first);
+    EXPECT_EQ(var.get(), "default");
+    co_return;
+}
+
+TRELLIS_TEST(TaskLocal, AFunctionRunByToThreadSeesTheCallersValuesAndItsSetsStayThere) {
+    trellis::task_local<int> var(0);
+    var.set(41);
+    auto on_worker = [&var] {
+        const int seen = var.get();
+        var.set(99);  // the worker's own copy
+        return seen + 1;
+    };
+    const int result = co_await trellis::to_thread::run_sync(on_worker);
+    EXPECT_EQ(result, 42);
+    EXPECT_EQ(var.get(), 41);
+}

@@ -18,7 +18,23 @@ struct distinctive_worker {
     }
 };
 
+trellis::task<> plainly_named_function(std::string* name_out, int) {
+    *name_out = lowlevel::current_task().name();
+    co_return;
+}
+
 }  // namespace
+
+TRELLIS_TEST(TaskTree, ATaskStartedFromAPlainFunctionIsNamedAfterTheFunction) {
+    std::string name;
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        n.start_soon(plainly_named_function, &name, 1);
+        co_return;
+    });
+    // Its demangled symbol, found even though the function is internal to
+    // this file (no dynamic symbol): "(anonymous namespace)::plainly_named_function(...)".
+    EXPECT_NE(name.find("plainly_named_function("), std::string::npos) << name;
+}
 
 TRELLIS_TEST(TaskTree, ANamedTaskHasItsName) {
     std::string name;

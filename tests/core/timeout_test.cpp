@@ -208,3 +208,25 @@ TRELLIS_TEST_MOCK_CLOCK(Timeout, NestedTimeoutsFireInDeadlineOrder, clock) {
     EXPECT_FALSE(outer_finished);
     EXPECT_EQ(clock.current_time(), t0 + 10s);
 }
+
+TRELLIS_TEST_MOCK_CLOCK(Timeout, NegativeTimeoutsRaiseInvalidArgumentNamingTheCall, clock) {
+    std::string move_on, fail;
+    try {
+        co_await trellis::move_on_after(-1s, sleep_for, 1s);
+    } catch (const std::invalid_argument& e) {
+        move_on = e.what();
+    }
+    try {
+        co_await trellis::fail_after(-1ms, value_after, 1s, 1);
+    } catch (const std::invalid_argument& e) {
+        fail = e.what();
+    }
+    EXPECT_NE(move_on.find("move_on_after"), std::string::npos) << move_on;
+    EXPECT_NE(fail.find("fail_after"), std::string::npos) << fail;
+    EXPECT_EQ(clock.current_time(), t0);
+}
+
+TRELLIS_TEST_MOCK_CLOCK(Timeout, AZeroTimeoutIsAllowedAndCancelsAtTheFirstCheckpoint, clock) {
+    EXPECT_FALSE(co_await trellis::move_on_after(0s, sleep_for, 1s));
+    (void)clock;
+}

@@ -331,3 +331,34 @@ TEST(ThreadCache, StartThreadSoonRunsTheJobThenDeliversOnTheSameThread) {
 TEST(ThreadCache, NegativeIdleTimeoutIsRejected) {
     EXPECT_THROW(trellis::lowlevel::set_thread_cache_idle_timeout(-1ms), std::invalid_argument);
 }
+
+TRELLIS_TEST(ToThread, TheCallableAndItsArgumentsAreDestroyedBeforeRunSyncReturns) {
+    auto captured = std::make_shared<int>(1);
+    auto argument = std::make_shared<int>(2);
+    std::weak_ptr<int> captured_alive = captured;
+    std::weak_ptr<int> argument_alive = argument;
+    auto fn = [held = std::move(captured)](std::shared_ptr<int> arg) { return *held + *arg; };
+    const int sum = co_await trellis::to_thread::run_sync(std::move(fn), std::move(argument));
+    EXPECT_EQ(sum, 3);
+    // Released on the worker before the result came back: nothing of the
+    // call is left to be destroyed later, on another thread.
+    EXPECT_TRUE(captured_alive.expired());
+    EXPECT_TRUE(argument_alive.expired());
+}
+
+TRELLIS_TEST(ToThread, TheCallableIsReleasedBeforeAnErrorComesBackToo) {
+    auto captured = std::make_shared<int>(1);
+    std::weak_ptr<int> alive = captured;
+    auto fn = [held = std::move(captured)]() -> int {
+        (void)held;
+        throw std::runtime_error("worker failed");
+    };
+    bool thrown = false;
+    try {
+        co_await trellis::to_thread::run_sync(std::move(fn));
+    } catch (const std::runtime_error&) {
+        thrown = true;
+    }
+    EXPECT_TRUE(thrown);
+    EXPECT_TRUE(alive.expired());
+}

@@ -56,11 +56,16 @@ public:
     void set_shield(bool shield);
 
     // Cancels the scope. Idempotent. Not a checkpoint. Before entry it
-    // pre-cancels; after exit it does nothing. Throws run_error from another
-    // thread.
+    // pre-cancels; after exit it only makes cancel_called() true. Throws
+    // run_error from another thread.
     void cancel();
-    // True once cancel() was called or the deadline expired (while entered).
-    bool cancel_called() const noexcept { return cancel_called_; }
+    // True once cancel() was called (before, during or after the scope's
+    // life) or its deadline has passed, as in Trio: while the scope is
+    // entered or not yet entered, a deadline that has passed counts even if
+    // the scheduler has not processed it yet (and this call cancels the
+    // scope then). Not a checkpoint; never throws (outside a run it reports
+    // only cancel()).
+    bool cancel_called() const noexcept;
     // True if the scope caught a cancelled exception when it exited.
     bool cancelled_caught() const noexcept { return cancelled_caught_; }
 
@@ -154,18 +159,6 @@ auto move_on_at(time_point deadline, F fn, A... args)
     }
 }
 
-// The current time. Not a checkpoint. Throws run_error outside a run.
-time_point current_time();
-
-// move_on_at(current_time() + timeout, fn, args...), with the deadline taken
-// when the returned task starts.
-template <class F, class... A>
-auto move_on_after(duration timeout, F fn, A... args)
-    -> task<std::conditional_t<std::is_void_v<detail::async_result_t<F, A...>>, bool,
-                               std::optional<detail::async_result_t<F, A...>>>> {
-    co_return co_await move_on_at(detail::saturating_add(current_time(), timeout), std::move(fn),
-                                  std::move(args)...);
-}
 
 // Runs fn(args...) with a deadline and returns its value; throws
 // too_slow_error if the deadline cut it short. Rethrows fn's errors.
@@ -183,11 +176,37 @@ auto fail_at(time_point deadline, F fn, A... args) -> task<detail::async_result_
     }
 }
 
-// fail_at(current_time() + timeout, fn, args...).
+namespace detail {
+template <class F, class... A>
+auto move_on_after_started(duration timeout, F fn, A... args)
+    -> task<std::conditional_t<std::is_void_v<async_result_t<F, A...>>, bool,
+                               std::optional<async_result_t<F, A...>>>> {
+    co_return co_await move_on_at(saturating_add(current_time(), timeout), std::move(fn), std::move(args)...);
+}
+template <class F, class... A>
+auto fail_after_started(duration timeout, F fn, A... args) -> task<async_result_t<F, A...>> {
+    co_return co_await fail_at(saturating_add(current_time(), timeout), std::move(fn), std::move(args)...);
+}
+}  // namespace detail
+
+// move_on_at(current_time() + timeout, fn, args...), with the deadline taken
+// when the returned task starts. Throws std::invalid_argument at once if
+// `timeout` is negative (as Trio raises ValueError).
+template <class F, class... A>
+auto move_on_after(duration timeout, F fn, A... args)
+    -> task<std::conditional_t<std::is_void_v<detail::async_result_t<F, A...>>, bool,
+                               std::optional<detail::async_result_t<F, A...>>>> {
+    detail::check_timeout(timeout, "trellis::move_on_after");
+    return detail::move_on_after_started(timeout, std::move(fn), std::move(args)...);
+}
+
+// fail_at(current_time() + timeout, fn, args...), with the deadline taken
+// when the returned task starts. Throws std::invalid_argument at once if
+// `timeout` is negative.
 template <class F, class... A>
 auto fail_after(duration timeout, F fn, A... args) -> task<detail::async_result_t<F, A...>> {
-    co_return co_await fail_at(detail::saturating_add(current_time(), timeout), std::move(fn),
-                               std::move(args)...);
+    detail::check_timeout(timeout, "trellis::fail_after");
+    return detail::fail_after_started(timeout, std::move(fn), std::move(args)...);
 }
 
 // The deadline that currently applies to this task: the earliest deadline of

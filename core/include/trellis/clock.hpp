@@ -31,6 +31,13 @@ public:
     // How long, in real time, the run may wait before `deadline` is reached on
     // this clock. duration::max() means "no limit from the clock".
     virtual duration deadline_to_sleep_time(time_point deadline) = 0;
+    // Autojump, for clocks that can move by themselves (testing::mock_clock):
+    // once every task has been blocked for this long in real time, the run
+    // calls autojump(earliest deadline). duration::max() (the default): never.
+    // Read at every step that goes idle; a clock that changes it while the
+    // run waits should wake the run (its token's run_sync_soon does).
+    virtual duration autojump_threshold() const { return duration::max(); }
+    virtual void autojump(time_point /*next_deadline*/) {}
 };
 
 // The default clock: std::chrono::steady_clock.
@@ -40,9 +47,21 @@ public:
     duration deadline_to_sleep_time(time_point deadline) override;
 };
 
+// The current time on the run's clock. Not a checkpoint. Throws run_error
+// outside a run.
+time_point current_time();
+
+namespace lowlevel {
+// The clock of the run on this thread. Not a checkpoint. Throws run_error
+// outside a run.
+trellis::clock& current_clock();
+}  // namespace lowlevel
+
 namespace detail {
 // t + d, clamped to [neg_inf, inf].
 time_point saturating_add(time_point t, duration d) noexcept;
+// Throws std::invalid_argument naming `caller` if `d` is negative.
+void check_timeout(duration d, const char* caller);
 }  // namespace detail
 
 }  // namespace trellis

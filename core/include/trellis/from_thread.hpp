@@ -52,15 +52,6 @@
 
 namespace trellis {
 
-// from_thread::run / run_sync: the run finished, or began shutting down,
-// while the call was under way, so the function did not run or was
-// cancelled by the end of the run. Also raised if the run was abandoned
-// (its host loop destroyed) with the call pending.
-class run_finished_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
 namespace detail {
 
 // One from_thread call: the work to run on the run's thread, and the

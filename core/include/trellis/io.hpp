@@ -10,19 +10,24 @@
 
 #include <coroutine>
 
-#include "trellis/detail/task_state.hpp"
+#include "trellis/detail/blocking.hpp"
 
 namespace trellis {
 
 namespace detail {
-struct io_awaiter {
-    void trellis_awaitable() const noexcept {}
-    int fd;
-    bool writable;
-    task_state* task = nullptr;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> self);
-    void await_resume() { finish_blocking(*task); }
+class [[nodiscard("co_await the wait: on its own the call does nothing")]] io_awaiter
+    : public blocking_awaiter<io_awaiter> {
+public:
+    io_awaiter(int fd, bool writable) noexcept : fd_(fd), writable_(writable) {}
+    const char* operation() const noexcept {
+        return writable_ ? "trellis::wait_writable" : "trellis::wait_readable";
+    }
+    void enqueue(task_state& task);
+    lowlevel::abort_result abort(const std::exception_ptr&) noexcept;
+
+private:
+    int fd_;
+    bool writable_;
 };
 }  // namespace detail
 

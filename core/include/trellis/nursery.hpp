@@ -8,9 +8,19 @@
 // open_nursery runs the body, then waits until every child has finished.
 // If the body or any child raises, the nursery's cancel scope is cancelled
 // (so the others stop at their next checkpoint), and once everything has
-// finished the error comes out of open_nursery: a single error as itself,
-// two or more as trellis::exception_group. A cancelled that only this
-// nursery's own cancellation caused is caught at its edge.
+// finished the errors come out of open_nursery: a single error as itself,
+// two or more as trellis::exception_group (with strict exception groups,
+// even one error comes out in a group; see nursery_options). A cancelled
+// that only this nursery's own cancellation caused is caught at its edge.
+//
+// Cancellations and real errors together (Trio 0.22's MultiError rule):
+// when the nursery ends with both, the group holds the real errors and one
+// `cancelled`. The cancellation travels outward with them until it reaches
+// the cancel scope it belongs to, which removes it (its cancelled_caught()
+// becomes true) and lets only the real errors go on, a lone one as itself
+// unless the group was strict. Code between the two sees the group; a catch
+// for the real error's own type sees it only past that scope. Several
+// cancellations count as one.
 //
 // Ownership and lifetime: the nursery object lives in open_nursery's frame
 // and is valid from the body's start until open_nursery returns; children
@@ -21,6 +31,7 @@
 #pragma once
 
 #include <exception>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -40,6 +51,13 @@ struct nursery_key {
 };
 }  // namespace detail
 
+// Options for open_nursery(options, body).
+struct nursery_options {
+    // Wrap even a single error in an exception_group (true), raise it as
+    // itself (false), or follow the run's run_options (unset).
+    std::optional<bool> strict_exception_groups;
+};
+
 class nursery {
 public:
     nursery(const nursery&) = delete;
@@ -55,25 +73,38 @@ public:
     template <class F, class... A>
         requires(!std::is_same_v<std::decay_t<F>, named>)
     void start_soon(F&& fn, A&&... args) {
-        spawn_soon(detail::spawn_name{nullptr, &typeid(std::decay_t<F>)}, std::forward<F>(fn),
-                   std::forward<A>(args)...);
+        spawn_soon(detail::name_of<std::decay_t<F>>(fn), std::forward<F>(fn), std::forward<A>(args)...);
     }
     // The same, naming the task.
     template <class F, class... A>
     void start_soon(const named& name, F&& fn, A&&... args) {
-        spawn_soon(detail::spawn_name{&name.name, &typeid(std::decay_t<F>)}, std::forward<F>(fn),
-                   std::forward<A>(args)...);
+        spawn_soon(detail::name_of<std::decay_t<F>>(fn, &name.name), std::forward<F>(fn), std::forward<A>(args)...);
     }
 
     // Trio's start handshake: runs fn(args..., task_status<T>) as a task
     // that belongs to the caller until it calls status.started(value); then
     // the task moves into this nursery and start returns the value. An error
-    // (or cancellation) before started() comes out of start; fn returning
-    // without calling started() raises run_error. T is deduced from fn's
-    // last parameter; name it (start<int>(...)) for generic callables.
+    // (or cancellation) before started() comes out of start (in a group if
+    // the run uses strict exception groups, as in Trio 0.22); fn returning
+    // without calling started() raises run_error. If the caller's scope is
+    // cancelled by the time the task calls started(), the task does not
+    // move: it stays under start(), is cancelled there, and start() raises
+    // the cancellation (with the task's own error, if it then fails), so
+    // nothing started by a cancelled start() outlives it. T is deduced from
+    // fn's last parameter; name it (start<int>(...)) for generic callables.
     // A checkpoint. Throws run_error if the nursery is closed.
     template <class T = detail::deduce_status, class F, class... A>
-    auto start(F fn, A... args) -> task<detail::start_value_t<T, F>>;
+        requires(!std::is_same_v<std::decay_t<F>, named>)
+    auto start(F fn, A... args) -> task<detail::start_value_t<T, F>> {
+        return start_named<detail::start_value_t<T, F>>(detail::name_of<F>(fn), nullptr, std::move(fn),
+                                                        std::move(args)...);
+    }
+    // The same, naming the task.
+    template <class T = detail::deduce_status, class F, class... A>
+    auto start(named name, F fn, A... args) -> task<detail::start_value_t<T, F>> {
+        return start_named<detail::start_value_t<T, F>>(detail::name_of<F>(fn), std::make_unique<std::string>(std::move(name.name)),
+                                                        std::move(fn), std::move(args)...);
+    }
 
     // The nursery's cancel scope: cancelling it cancels the body and every
     // child. Not a checkpoint.
@@ -97,8 +128,10 @@ private:
         static_assert(detail::check_async_callable<F, A...>());
         detail::spawn(*this, detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(
                                  std::forward<F>(fn), std::forward<A>(args)...),
-                      name);
+                      name, "nursery::start_soon");
     }
+    template <class V, class F, class... A>
+    task<V> start_named(detail::spawn_name name, std::unique_ptr<std::string> given_name, F fn, A... args);
 
     trellis::cancel_scope scope_;
     detail::task_state* parent_task_ = nullptr;
@@ -113,18 +146,19 @@ private:
     // start() calls in progress keep the nursery open: their task has yet to
     // arrive.
     int pending_starts_ = 0;
+    // Set only on start()'s temporary nursery: where its task will move
+    // when it calls started().
+    nursery* start_target_ = nullptr;
     bool body_done_ = false;
     bool closed_ = false;
-    // start()'s private nursery: its child's single error comes out of
-    // start() as itself, even with strict exception groups (as in Trio).
-    bool single_error_as_itself_ = false;
+    bool strict_groups_ = false;
 };
 
 namespace detail {
 
 struct nursery_access {
     // Opens `n` in the current task: enters its scope, links it to the task.
-    static void open(nursery& n);
+    static void open(nursery& n, const nursery_options& options);
 
     // What join returns. An awaiter rather than a coroutine, because every
     // nursery is joined once and a coroutine would cost a frame allocation
@@ -153,7 +187,8 @@ struct nursery_access {
     static void check_open(const nursery& n, const char* caller);
     // A new child: linked into the nursery and its cancel scope.
     static void add_child(nursery& n, task_state& child) noexcept;
-    // A child exited: unlinks it, records its error, maybe closes n.
+    // A child exited: unlinks it, records its error, closes n if it was
+    // the last thing n waited for.
     static void remove_child(nursery& n, task_state& child);
     // Abandonment: unlinks without any bookkeeping.
     static void remove_child_silently(nursery& n, task_state& child) noexcept;
@@ -161,15 +196,19 @@ struct nursery_access {
     static nursery* outer(const nursery& n) noexcept { return n.outer_; }
     static task_state* parent_task(const nursery& n) noexcept { return n.parent_task_; }
     static int& pending_starts(nursery& n) noexcept { return n.pending_starts_; }
-    static void mark_start_nursery(nursery& n) noexcept { n.single_error_as_itself_ = true; }
+    static nursery* start_target(const nursery& n) noexcept { return n.start_target_; }
+    static void set_start_target(nursery& temporary, nursery* target) noexcept { temporary.start_target_ = target; }
     // A start() into `n` is over: the nursery may close now.
     static void finish_start(nursery& n);
     // Records an error of the body or a child and cancels the nursery.
     static void add_error(nursery& n, std::exception_ptr error);
-    // Moves the started task of `temporary` into `target` (task_status).
+    // task_status::started(): moves the started task of `temporary` into
+    // `target`, unless `temporary` is cancelled by then (the task then stays
+    // and is cancelled under start()).
     static void adopt(nursery& temporary, nursery& target);
-    // Closes n if nothing can arrive any more, waking a waiting parent.
-    static void check_closed(nursery& n);
+    // Closes n if nothing can arrive any more (body returned, no children,
+    // no start() pending), waking a waiting parent.
+    static void close_if_done(nursery& n);
 };
 
 }  // namespace detail
@@ -179,32 +218,41 @@ struct nursery_access {
 // children is one; it is also one when there are no children). If the
 // calling task is cancelled while waiting, the children are cancelled too
 // (they are inside the same scopes) and the wait goes on until they finish.
+// Options first: open_nursery({.strict_exception_groups = true}, body).
 template <class F>
-task<> open_nursery(F body) {
+task<> open_nursery(nursery_options options, F body) {
     static_assert(std::is_invocable_v<F&, nursery&>,
                   "trellis::open_nursery: the body must be callable as body(trellis::nursery&)");
     static_assert(std::is_same_v<std::invoke_result_t<F&, nursery&>, task<>>,
                   "trellis::open_nursery: the body must return trellis::task<void>");
     nursery n{detail::nursery_key{}};
-    detail::nursery_access::open(n);
+    detail::nursery_access::open(n, options);
     auto result = co_await detail::capture_call(body, n);
     co_await detail::nursery_access::join(n, result.error());
     if (auto error = detail::nursery_access::close(n)) std::rethrow_exception(error);
 }
 
-template <class T, class F, class... A>
-auto nursery::start(F fn, A... args) -> task<detail::start_value_t<T, F>> {
-    using V = detail::start_value_t<T, F>;
+template <class F>
+task<> open_nursery(F body) {
+    return open_nursery(nursery_options{}, std::move(body));
+}
+
+template <class V, class F, class... A>
+task<V> nursery::start_named(detail::spawn_name name, std::unique_ptr<std::string> given_name, F fn, A... args) {
     static_assert(detail::check_async_callable<F, A..., task_status<V>>());
     detail::nursery_access::check_open(*this, "nursery::start");
     detail::start_slot<V> slot;
     ++detail::nursery_access::pending_starts(*this);
-    auto joined = co_await detail::capture(open_nursery([&](nursery& old) -> task<> {
-        detail::nursery_access::mark_start_nursery(old);
-        old.spawn_soon(detail::spawn_name{nullptr, &typeid(F)}, std::move(fn), std::move(args)...,
-                       task_status<V>(&slot, &old, this));
+    name.explicit_name = given_name.get();
+    auto body = [&](nursery& old) -> task<> {
+        detail::nursery_access::set_start_target(old, this);
+        detail::spawn(old,
+                      detail::make_task_root<F, A..., task_status<V>>(std::move(fn), std::move(args)...,
+                                                                      task_status<V>(&slot, &old, this)),
+                      name, "nursery::start");
         co_return;
-    }));
+    };
+    auto joined = co_await detail::capture(open_nursery(body));
     detail::nursery_access::finish_start(*this);
     joined.unwrap();
     if (!slot.started)

@@ -11,17 +11,16 @@
 #include <coroutine>
 #include <cstddef>
 
+#include "trellis/detail/blocking.hpp"
 #include "trellis/detail/intrusive_list.hpp"
-#include "trellis/detail/task_state.hpp"
 #include "trellis/task_handle.hpp"
 
-namespace trellis::lowlevel {
-
-class parking_lot;
-
-namespace detail_lot {
+namespace trellis {
+namespace detail {
 struct parked_tag;
 }
+
+namespace lowlevel {
 
 class parking_lot {
 public:
@@ -30,14 +29,21 @@ public:
     };
 
     // One parked task; lives in the blocked task's frame.
-    struct waiter : trellis::detail::list_node<detail_lot::parked_tag> {
-        void trellis_awaitable() const noexcept {}
-        parking_lot* lot;
-        trellis::detail::task_state* task = nullptr;
+    class [[nodiscard("co_await park(): on its own the call does nothing")]] waiter
+        : public trellis::detail::list_node<trellis::detail::parked_tag>,
+          public trellis::detail::blocking_awaiter<waiter> {
+    public:
+        explicit waiter(parking_lot& lot) noexcept : lot_(&lot) {}
         ~waiter();  // leaves the lot if the frame dies while parked (abandoned run)
-        bool await_ready() const noexcept { return false; }
-        void await_suspend(std::coroutine_handle<> self);
-        void await_resume();
+
+        const char* operation() const noexcept { return "parking_lot::park"; }
+        void enqueue(trellis::detail::task_state&);
+        abort_result abort(const std::exception_ptr&) noexcept;
+
+    private:
+        friend class parking_lot;
+        // Invariant: while linked, lot_->waiters_ holds this waiter.
+        parking_lot* lot_;
     };
 
     parking_lot() = default;
@@ -48,7 +54,7 @@ public:
     // co_await lot.park(): blocks until unparked. A checkpoint; cancellation
     // throws cancelled and removes the task from the lot. Throws run_error
     // outside a task.
-    waiter park() noexcept { return waiter{{}, this}; }
+    waiter park() noexcept { return waiter(*this); }
 
     // Wakes up to `count` tasks, longest waiting first; returns how many.
     // Not a checkpoint.
@@ -73,7 +79,8 @@ public:
     void check_thread(const char* caller) const;
 
 private:
-    trellis::detail::intrusive_list<waiter, detail_lot::parked_tag> waiters_;
+    trellis::detail::intrusive_list<waiter, trellis::detail::parked_tag> waiters_;
 };
 
-}  // namespace trellis::lowlevel
+}  // namespace lowlevel
+}  // namespace trellis

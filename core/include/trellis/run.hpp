@@ -5,8 +5,10 @@
 //
 // The calling thread becomes the run's thread: it blocks in epoll between
 // scheduling steps until the main task and every system task have finished.
-// Returns the main task's value, or rethrows its error. A system task's error
-// (or a token callback's) cancels everything and is rethrown instead.
+// Returns the main task's value, or rethrows its error. An error that has no
+// task to go to (a system task's, a token callback's, the scheduler's own)
+// cancels everything, and run() then throws trellis::internal_error with
+// that error nested inside, as Trio raises TrioInternalError.
 #pragma once
 
 #include <functional>
@@ -28,9 +30,9 @@ struct run_options {
     std::shared_ptr<trellis::clock> clock;
     // Instruments installed before the run starts (see instrument.hpp).
     std::vector<std::shared_ptr<lowlevel::instrument>> instruments;
-    // When true a nursery raises an exception_group even for a single error,
-    // as Trio does by default; when false (the default) a single error is
-    // raised as itself.
+    // When true a nursery raises an exception_group even for a single
+    // error; when false (the default, as in Trio 0.22) a single error is
+    // raised as itself. A nursery can override it (nursery_options).
     bool strict_exception_groups = false;
 };
 
@@ -71,31 +73,36 @@ bool in_trellis_run() noexcept;
 // True only inside a trellis task. Not a checkpoint; never throws.
 bool in_trellis_task() noexcept;
 
+namespace detail {
+// Makes `root` a system task: a child of the run's system nursery, with the
+// run's own (empty) task-local values. Throws run_error naming `caller`
+// outside a run or when the run is ending.
+void spawn_system(task_root root, spawn_name name, const char* caller);
+}  // namespace detail
+
 namespace lowlevel {
 
-namespace detail_system {
-nursery& system_nursery(const char* caller);
-void mark_last_spawned_as_system(nursery& n);
-}  // namespace detail_system
-
 // Starts fn(args...) as a system task: a child of the root task rather than
-// of any user nursery. System tasks are cancelled when the main task
-// finishes; an error escaping one cancels the whole run and comes out of
-// trellis::run. One spawned after the main task finished starts out
-// cancelled, as in Trio. Not a checkpoint. Throws run_error outside a run,
-// or once every system task has finished and the run is ending.
+// of any user nursery, with no task-local values (as in Trio). System tasks
+// are cancelled when the main task finishes; an error escaping one cancels
+// the whole run, which then ends with trellis::internal_error holding it.
+// One spawned after the main task finished starts out cancelled, as in
+// Trio. Not a checkpoint. Throws run_error outside a run, or once every
+// system task has finished and the run is ending.
 template <class F, class... A>
     requires(!std::is_same_v<std::decay_t<F>, named>)
 void spawn_system_task(F&& fn, A&&... args) {
-    auto& n = detail_system::system_nursery("lowlevel::spawn_system_task");
-    n.start_soon(std::forward<F>(fn), std::forward<A>(args)...);
-    detail_system::mark_last_spawned_as_system(n);
+    static_assert(detail::check_async_callable<F, A...>());
+    detail::spawn_system(
+        detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(std::forward<F>(fn), std::forward<A>(args)...),
+        detail::name_of<std::decay_t<F>>(fn), "lowlevel::spawn_system_task");
 }
 template <class F, class... A>
 void spawn_system_task(const named& name, F&& fn, A&&... args) {
-    auto& n = detail_system::system_nursery("lowlevel::spawn_system_task");
-    n.start_soon(name, std::forward<F>(fn), std::forward<A>(args)...);
-    detail_system::mark_last_spawned_as_system(n);
+    static_assert(detail::check_async_callable<F, A...>());
+    detail::spawn_system(
+        detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(std::forward<F>(fn), std::forward<A>(args)...),
+        detail::name_of<std::decay_t<F>>(fn, &name.name), "lowlevel::spawn_system_task");
 }
 
 }  // namespace lowlevel

@@ -10,31 +10,38 @@
 #include <coroutine>
 
 #include "trellis/clock.hpp"
-#include "trellis/detail/task_state.hpp"
+#include "trellis/detail/blocking.hpp"
 #include "trellis/detail/timer.hpp"
 
 namespace trellis {
 
 namespace detail {
-struct sleep_awaiter {
-    void trellis_awaitable() const noexcept {}
-    time_point deadline;
-    timer alarm{};
-    task_state* task = nullptr;
+class [[nodiscard("co_await the sleep: on its own the call does nothing")]] sleep_awaiter
+    : public blocking_awaiter<sleep_awaiter> {
+public:
+    explicit sleep_awaiter(time_point deadline) noexcept : deadline_(deadline) {}
     ~sleep_awaiter();  // disarms the timer if the frame dies mid-sleep (abandoned run)
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> self);
-    void await_resume() { finish_blocking(*task); }
+
+    const char* operation() const noexcept { return "trellis::sleep"; }
+    void enqueue(task_state& task);
+    lowlevel::abort_result abort(const std::exception_ptr&) noexcept;
+
+private:
+    time_point deadline_;
+    // Invariant: armed exactly while the task sleeps towards a finite deadline.
+    timer alarm_{};
 };
 }  // namespace detail
 
-// Sleeps until the run's clock reaches `deadline` (inf: forever). A
-// checkpoint. Cancellation ends the sleep with cancelled. Throws run_error
-// outside a task.
-inline detail::sleep_awaiter sleep_until(time_point deadline) noexcept { return {deadline}; }
+// Sleeps until the run's clock reaches `deadline` (inf: forever; a deadline
+// already past makes it a plain checkpoint). A checkpoint. Cancellation
+// ends the sleep with cancelled. Throws run_error outside a task.
+inline detail::sleep_awaiter sleep_until(time_point deadline) noexcept { return detail::sleep_awaiter(deadline); }
 
-// Sleeps for `d` (rounded up to whole nanoseconds; zero or negative sleeps
-// are plain checkpoints). Throws run_error outside a task.
+// Sleeps for `d` (rounded up to whole nanoseconds; zero is a plain
+// checkpoint). A checkpoint. Cancellation ends the sleep with cancelled.
+// Throws std::invalid_argument if `d` is negative (as Trio raises
+// ValueError), run_error outside a task.
 detail::sleep_awaiter sleep(duration d);
 template <class Rep, class Period>
 detail::sleep_awaiter sleep(std::chrono::duration<Rep, Period> d) {
@@ -42,6 +49,6 @@ detail::sleep_awaiter sleep(std::chrono::duration<Rep, Period> d) {
 }
 
 // Sleeps until cancelled. A checkpoint. Throws run_error outside a task.
-inline detail::sleep_awaiter sleep_forever() noexcept { return {inf}; }
+inline detail::sleep_awaiter sleep_forever() noexcept { return detail::sleep_awaiter(inf); }
 
 }  // namespace trellis

@@ -13,8 +13,10 @@
 
 namespace trellis {
 
-// Names a spawned task: n.start_soon(trellis::named("worker"), fn, args...).
-// Without it a task is named after its callable's type.
+// Names a spawned task: n.start_soon(trellis::named("worker"), fn, args...),
+// or co_await n.start(trellis::named("server"), fn, args...). Without it a
+// task is named after the plain function it runs (its demangled symbol,
+// when the program has one) or else after its callable's type.
 struct named {
     explicit named(std::string n) : name(std::move(n)) {}
     std::string name;
@@ -27,13 +29,19 @@ public:
     task_handle() noexcept = default;
     explicit task_handle(detail::task_state* state) noexcept : state_(state) {}
 
-    // The task's name: the one given with trellis::named, else derived from
-    // its callable's type.
+    // The task's name: the one given with trellis::named, else the plain
+    // function's demangled symbol (e.g. "child(int)"), else its callable's
+    // demangled type. Not a checkpoint.
     std::string name() const;
     // A number unique within the run, in spawn order.
     std::uint64_t id() const noexcept { return state_->id_; }
-    // The nursery this task runs in; null for the root task.
+    // The nursery this task runs in; null for the root task. For a task
+    // started with nursery::start that has not called started() yet, this
+    // is start()'s own temporary nursery.
     trellis::nursery* parent_nursery() const noexcept { return state_->parent_nursery_; }
+    // For a task started with nursery::start that has not called started()
+    // yet: the nursery it will move into. Null otherwise (as in Trio).
+    trellis::nursery* eventual_parent_nursery() const noexcept;
     // The nurseries this task has open, outermost first.
     std::vector<trellis::nursery*> child_nurseries() const;
 

@@ -28,13 +28,20 @@
 // Threads and ownership: call run_sync in a task, on the run's thread. The
 // function runs on another thread while the run goes on, so whatever it
 // touches must be safe to use from there. The call owns the callable and
-// its arguments, and destroys them on the worker thread or the run's
-// thread, whichever is done with the call last.
+// its arguments and destroys them on the worker thread as soon as the
+// function returns, before the result is handed back: when run_sync
+// returns (or raises the function's error), they are already gone. Only an
+// abandoned call (abandon_on_cancel) releases them later, on its thread,
+// whenever the function finally returns.
+//
+// Task-local values: the function sees the calling task's task_local
+// values (a copy: what it sets stays on the worker and ends with the call).
 #pragma once
 
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -43,6 +50,7 @@
 #include "trellis/capacity_limiter.hpp"
 #include "trellis/outcome.hpp"
 #include "trellis/task.hpp"
+#include "trellis/task_local.hpp"
 #include "trellis/task_handle.hpp"
 #include "trellis/token.hpp"
 
@@ -109,6 +117,8 @@ public:
 
     // Set on the run's thread before the worker starts; read-only after.
     token token_{nullptr};
+    // The calling task's task-local values, lent to the worker.
+    lowlevel::task_locals locals_;
     bool abandon_on_cancel_ = false;
     capacity_limiter* limiter_ = nullptr;
     // Keeps the default limiter alive until the token is given back.
@@ -132,8 +142,15 @@ public:
 template <class R, class F, class... A>
 class sync_job final : public thread_job {
 public:
-    explicit sync_job(F fn, A... args) : fn_(std::move(fn)), args_(std::move(args)...) {}
-    void call() noexcept override { result_ = call_capturing<R>(fn_, args_); }
+    explicit sync_job(F fn, A... args) : fn_(std::move(fn)), args_(std::in_place, std::move(args)...) {}
+    // Calls the function, then destroys it and its arguments here, before
+    // the result travels back (see "Threads and ownership" above).
+    void call() noexcept override {
+        lowlevel::scoped_task_locals lent(locals_);
+        result_ = call_capturing<R>(*fn_, *args_);
+        fn_.reset();
+        args_.reset();
+    }
     // Moves the outcome out, so that an error's last reference is dropped
     // on the run's thread, where it is used, not wherever the job dies.
     R take_result() {
@@ -142,8 +159,9 @@ public:
     }
 
 private:
-    F fn_;
-    std::tuple<A...> args_;
+    // Invariant: engaged until call() returns.
+    std::optional<F> fn_;
+    std::optional<std::tuple<A...>> args_;
     outcome<R> result_;
 };
 

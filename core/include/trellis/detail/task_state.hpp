@@ -53,6 +53,14 @@ struct abort_ref {
     explicit operator bool() const noexcept { return call != nullptr; }
 };
 
+// Where a rescheduled task's value goes: a slot inside the blocked awaiter
+// (see lowlevel::wait_task_rescheduled<T>), typed so that a waker handing
+// over the wrong type is caught.
+struct resume_slot {
+    const std::type_info* type = nullptr;
+    void* storage = nullptr;  // a std::optional<T>
+};
+
 enum class task_phase : std::uint8_t {
     runnable,  // on the run queue
     running,   // being resumed by the runner right now
@@ -78,17 +86,25 @@ public:
     abort_ref abort_;
     // The error the next resumption raises in the task (set by reschedule).
     std::exception_ptr resume_error_;
+    // Invariant: non-null only while blocked in a wait that takes a value.
+    resume_slot* resume_slot_ = nullptr;
     // The error the task's function ended with, if any.
     std::exception_ptr exit_error_;
-    const std::type_info* fn_type_ = nullptr;
+    // What the task was spawned from, for its default name: the address of
+    // a plain function when origin_is_function_, else its callable's
+    // std::type_info.
+    const void* origin_ = nullptr;
     std::unique_ptr<std::string> name_;
     // The task-local values this task sees (see task_local.hpp): shared,
     // immutable, replaced on write, inherited by tasks it spawns.
     std::shared_ptr<const task_local_map> locals_;
     std::uint64_t id_ = 0;
+    // How often the task has given other tasks a chance to run, and how
+    // often it has checked for cancellation (testing::assert_checkpoints).
+    std::uint32_t schedule_points_ = 0;
+    std::uint32_t cancel_points_ = 0;
     task_phase phase_ = task_phase::runnable;
-    // System tasks: an error escaping one crashes the whole run.
-    bool is_system_ = false;
+    bool origin_is_function_ = false;
 };
 
 // The coroutine type of a task's outermost frame. Its promise is the
@@ -163,11 +179,24 @@ auto run_as_task_body(task<T>&& body) {
     return awaiter{std::move(body)};
 }
 
-// An optional name for a spawned task (see trellis::named).
+// What a spawned task is called: the name given with trellis::named, else
+// derived from what it was spawned from (see task_state::origin_).
 struct spawn_name {
     const std::string* explicit_name = nullptr;
-    const std::type_info* fn_type = nullptr;
+    const void* origin = nullptr;
+    bool origin_is_function = false;
 };
+
+// The spawn_name of callable F (an object, or a plain function `fn` points to).
+template <class F>
+spawn_name name_of(const F& fn, const std::string* explicit_name = nullptr) noexcept {
+    if constexpr (std::is_pointer_v<F> && std::is_function_v<std::remove_pointer_t<F>>)
+        return {explicit_name, reinterpret_cast<const void*>(fn), true};
+    else if constexpr (std::is_function_v<F>)
+        return {explicit_name, reinterpret_cast<const void*>(&fn), true};
+    else
+        return {explicit_name, &typeid(F), false};
+}
 
 // ---- The scheduler's entry points used by header templates. ----
 
@@ -179,24 +208,12 @@ task_state& current_task_or_throw(const char* caller);
 runner& current_runner_or_throw(const char* caller);
 // Null when no run is active on this thread.
 runner* current_runner_or_null() noexcept;
-task_state* current_task_or_null() noexcept;
 
-// Makes `root` a new child task of `into`. Throws run_error if the nursery
-// is closed or belongs to another run.
-void spawn(nursery& into, task_root root, spawn_name name);
+// Makes `root` a new child task of `into`. Throws run_error naming `caller`
+// if the nursery is closed or belongs to another run, or this thread is not
+// running it.
+void spawn(nursery& into, task_root root, spawn_name name, const char* caller);
 
-// Blocks the current task until someone reschedules it (see
-// lowlevel::wait_task_rescheduled); delivers a pending cancellation at once.
-void block_current(std::coroutine_handle<> resume_point, abort_ref abort);
-// Called on resumption from block_current: rethrows the error given to
-// reschedule, if any. Inline, so that the throw (a cancellation, usually)
-// starts one call away from the awaiting coroutine: a throw's cost grows
-// with every frame the unwinder has to walk.
-[[noreturn]] void raise_resume_error(task_state& task);
-inline void finish_blocking(task_state& task) {
-    if (task.resume_error_) [[unlikely]]
-        raise_resume_error(task);
-}
 
 }  // namespace detail
 }  // namespace trellis

@@ -1,0 +1,46 @@
+// sleep, sleep_until, sleep_forever: a blocked task and, for a finite
+// deadline, a timer on the runner's deadline heap that reschedules it.
+
+#include "trellis/sleep.hpp"
+
+#include "runner.hpp"
+
+namespace trellis {
+
+namespace detail {
+
+namespace {
+void wake_sleeper(timer& alarm) {
+    auto* t = static_cast<task_state*>(alarm.owner);
+    t->runner_->reschedule(*t, nullptr);
+}
+}  // namespace
+
+sleep_awaiter::~sleep_awaiter() {
+    if (alarm_.armed()) task_->runner_->disarm_timer(alarm_);
+}
+
+void sleep_awaiter::enqueue(task_state& task) {
+    if (deadline_ == inf) return;
+    alarm_.fire = &wake_sleeper;
+    alarm_.owner = &task;
+    task.runner_->arm_timer(alarm_, deadline_);
+}
+
+lowlevel::abort_result sleep_awaiter::abort(const std::exception_ptr&) noexcept {
+    task_->runner_->disarm_timer(alarm_);
+    return lowlevel::abort_result::succeeded;
+}
+
+}  // namespace detail
+
+detail::sleep_awaiter sleep(duration d) {
+    detail::check_timeout(d, "trellis::sleep");
+    // A sleep that starts now and ends at a deadline: the deadline is
+    // computed when the awaitable is created, which is when it is awaited in
+    // `co_await sleep(d)`.
+    const time_point now = detail::current_runner_or_throw("trellis::sleep").now();
+    return detail::sleep_awaiter(detail::saturating_add(now, d));
+}
+
+}  // namespace trellis
