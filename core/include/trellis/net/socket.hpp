@@ -21,8 +21,10 @@
 // Arguments that a coroutine keeps (addresses) are taken by value, so a
 // temporary passed in cannot dangle while the operation waits.
 //
-// Ownership: a socket owns its fd; it is movable, not copyable; the
-// destructor closes the fd at once (no graceful shutdown) and never blocks.
+// Ownership: a socket owns its fd; it is movable (but not while one of its
+// operations is in progress: the operation refers to the object), not
+// copyable; the destructor closes the fd at once (no graceful shutdown) and
+// never blocks.
 // The fd is always non-blocking and close-on-exec. Threads: use it on the
 // thread of the run that waits on it.
 #pragma once
