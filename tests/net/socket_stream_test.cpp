@@ -116,7 +116,7 @@ TRELLIS_TEST(SocketListener, ClosingWakesABlockedAcceptWithClosedResourceError) 
 }
 
 TEST(SocketListener, RejectsASocketThatIsNotListening) {
-    EXPECT_THROW(trellis::socket_listener(trellis::net::socket::create()), std::invalid_argument);
+    EXPECT_THROW(trellis::socket_listener{trellis::net::socket::create()}, std::invalid_argument);
 }
 
 TRELLIS_TEST(SocketStream, AStreamMovedIntoAVectorStillWorks) {

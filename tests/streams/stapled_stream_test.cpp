@@ -63,7 +63,7 @@ TRELLIS_TEST(StapledStream, AMovedStreamKeepsItsHalves) {
 }
 
 TEST(StapledStream, RejectsANullHalf) {
-    EXPECT_THROW(trellis::stapled_stream(nullptr, std::make_unique<memory_receive_stream>()), std::invalid_argument);
+    EXPECT_THROW((trellis::stapled_stream{nullptr, std::make_unique<memory_receive_stream>()}), std::invalid_argument);
 }
 
 }  // namespace
