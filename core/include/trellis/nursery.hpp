@@ -93,15 +93,17 @@ public:
     // nothing started by a cancelled start() outlives it. T is deduced from
     // fn's last parameter; name it (start<int>(...)) for generic callables.
     // A checkpoint. Throws run_error if the nursery is closed.
+    // (The return types are deduced so that overload resolution never
+    // computes start_value_t for a `named` first argument.)
     template <class T = detail::deduce_status, class F, class... A>
         requires(!std::is_same_v<std::decay_t<F>, named>)
-    auto start(F fn, A... args) -> task<detail::start_value_t<T, F>> {
+    auto start(F fn, A... args) {
         return start_named<detail::start_value_t<T, F>>(detail::name_of<F>(fn), nullptr, std::move(fn),
                                                         std::move(args)...);
     }
     // The same, naming the task.
     template <class T = detail::deduce_status, class F, class... A>
-    auto start(named name, F fn, A... args) -> task<detail::start_value_t<T, F>> {
+    auto start(named name, F fn, A... args) {
         return start_named<detail::start_value_t<T, F>>(detail::name_of<F>(fn), std::make_unique<std::string>(std::move(name.name)),
                                                         std::move(fn), std::move(args)...);
     }

@@ -29,14 +29,13 @@
 #include "trellis/testing/mock_clock.hpp"
 #include "trellis/token.hpp"
 
-namespace trellis::testing {
+namespace trellis::detail {
 
-namespace detail_gtest {
 
 // Fails the run (through its token) if it lasts longer than `limit`.
-class watchdog {
+class test_watchdog {
 public:
-    explicit watchdog(std::chrono::milliseconds limit) : limit_(limit) {}
+    explicit test_watchdog(std::chrono::milliseconds limit) : limit_(limit) {}
     void arm(token t) {
         thread_ = std::thread([this, t] {
             std::unique_lock lock(mutex_);
@@ -50,7 +49,7 @@ public:
             }
         });
     }
-    ~watchdog() {
+    ~test_watchdog() {
         {
             std::lock_guard lock(mutex_);
             done_ = true;
@@ -67,25 +66,27 @@ private:
     std::thread thread_;
 };
 
-inline void report(const std::exception_ptr& error) {
+inline void report_test_error(const std::exception_ptr& error) {
     ADD_FAILURE() << "test body raised: " << trellis::describe(error);
 }
 
-}  // namespace detail_gtest
+}  // namespace trellis::detail
+
+namespace trellis::testing {
 
 // Runs body() as the main task of a run with `options`; reports an escaping
 // error as a test failure.
 template <class Body>
 void run_test(Body body, run_options options = {},
               std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    detail_gtest::watchdog dog(timeout);
+    trellis::detail::test_watchdog dog(timeout);
     try {
         trellis::run(options, [&]() -> task<> {
             dog.arm(current_token());
             co_await body();
         });
     } catch (...) {
-        detail_gtest::report(std::current_exception());
+        trellis::detail::report_test_error(std::current_exception());
     }
 }
 
