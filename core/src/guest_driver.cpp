@@ -16,6 +16,13 @@
 // run also keeps stepping within one host callback for up to a slice of
 // time (busy_slice), then posts its next step and lets the host run.
 //
+// The worker is a thread of core's thread cache (lowlevel::start_thread_soon),
+// borrowed for one wait at a time. Everything about a wait travels in one
+// io_wait object: the timeout goes to the worker with it, and the events
+// (or the error) come back with it inside the step message the worker
+// posts. The driver keeps only a pointer to the wait in flight, which is
+// also how teardown finds a worker to wake.
+//
 // Host code that changes the scheduler's plans while the worker waits (an
 // event set from a Qt slot, a deadline moved) calls
 // runner::note_outside_change, which writes the entry queue's eventfd; the
@@ -29,21 +36,40 @@
 // and the done callback is not called.
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <memory>
-#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "runner.hpp"
 #include "trellis/guest.hpp"
+#include "trellis/thread_cache.hpp"
 
 namespace trellis::detail {
 
 namespace {
 std::function<void(bool, bool)> post_observer;
 }
+
+// One blocking I/O wait handed to a worker thread, and what it found. The
+// host thread fills in `timeout` and `events` (an empty buffer to reuse)
+// before handing it over; the worker owns `events` and `error` until it
+// posts the step message that carries this object back; after that the
+// host thread owns them again.
+struct io_wait {
+    duration timeout{};
+    std::vector<epoll_event> events;
+    std::exception_ptr error;
+    // Set by the host thread when the run is torn down while the wait is in
+    // flight: the worker must not post the step message.
+    std::atomic<bool> abandoned{false};
+    // Set by the worker as its last access to the run (after it has posted,
+    // or decided not to): from then on it touches neither the runner nor
+    // the host. Teardown waits for it.
+    std::atomic<bool> worker_done{false};
+};
 
 class guest_driver : public std::enable_shared_from_this<guest_driver> {
 public:
@@ -68,12 +94,12 @@ public:
                          "state is leaked\n");
             (void)runner_.release();
         }
-        stop_worker();
+        // (On the host thread there is no wait in flight here: a wait holds
+        // a reference to the driver until its worker is done.)
     }
 
     void start(std::function<task<>()> main) {
         runner_->start(std::move(main));
-        worker_ = std::thread([this] { worker_loop(); });
         post_step_locally();
     }
 
@@ -87,20 +113,16 @@ public:
                      "trellis: the host event loop went away while a guest run was still running; "
                      "the run is abandoned (its tasks are destroyed unfinished and its done "
                      "callback will not run)\n");
-        stop_worker();
-        runner_.reset();  // destroys every task frame, closes the token, unbinds the thread
+        tear_down();
     }
 
-    // A posted step callback was destroyed without running.
+    // A posted step callback was destroyed without running. On the host
+    // thread that means the host loop is gone; off it (the worker's post
+    // refused by a dying host), teardown must wait for the host thread
+    // (task frames and the thread's run binding live there): the adapter's
+    // guest_run::host_gone() does it.
     void callback_dropped() noexcept {
-        if (std::this_thread::get_id() == host_thread_) {
-            abandon();
-        } else {
-            // The worker's post found the host gone. Tearing down must
-            // happen on the host thread (task frames and the thread's run
-            // binding live there); the adapter's host_gone() does it.
-            dropped_off_thread_ = true;
-        }
+        if (std::this_thread::get_id() == host_thread_) abandon();
     }
 
 private:
@@ -114,36 +136,66 @@ private:
         }
     };
 
-    std::function<void()> make_step_callback() {
+    // The step message. `ended` is the wait the worker finished, with its
+    // results; empty for a step posted from the host thread.
+    std::function<void()> make_step_callback(std::shared_ptr<io_wait> ended) {
         auto t = std::make_shared<ticket>();
         t->driver = shared_from_this();
-        return [t] {
+        return [t, ended = std::move(ended)]() mutable {
             t->ran = true;
-            t->driver->step();
+            t->driver->step(std::move(ended));
         };
     }
 
     void post_step_locally() {
         if (post_observer) post_observer(false, std::this_thread::get_id() == host_thread_);
-        host_.run_sync_soon_not_threadsafe(make_step_callback());
+        host_.run_sync_soon_not_threadsafe(make_step_callback(nullptr));
     }
 
-    void step() {
+    // One host callback's worth of the run, in three phases: take in what
+    // the worker's wait found (if this step ends one), run scheduler steps
+    // while the run stays busy (up to busy_slice), then hand the next wait
+    // to a worker or, still busy, post the next step.
+    void step(std::shared_ptr<io_wait> ended) {
         if (state_ != state::running) return;
-        if (wait_in_flight_) {
-            wait_in_flight_ = false;
-            runner_->set_wait_in_flight(false);
-            runner_->after_io_wait(wait_timeout_);
-            if (worker_error_) {
-                crash_from_driver(std::exchange(worker_error_, nullptr));
-                return;
-            }
+        if (ended && !take_wait_results(*ended)) return;
+        const duration timeout = run_busy_slice();
+        if (state_ != state::running) return;  // completed or crashed
+        if (timeout == duration::zero() || !events_.empty())
+            post_step_locally();
+        else
+            hand_wait_to_worker(timeout);
+    }
+
+    // Phase 1. The wait is over: its events go to the next runner step.
+    // False if the wait failed (the run is then torn down).
+    bool take_wait_results(io_wait& ended) {
+        // The worker may still be inside the host's post function (which
+        // typically notifies after queueing). Let it get out first, so that
+        // once the run is over nothing of ours touches the host: the host
+        // may destroy its loop as soon as the done callback has run. Posts
+        // do not block, so this wait is short.
+        ended.worker_done.wait(false, std::memory_order_acquire);
+        end_wait();
+        runner_->after_io_wait(ended.timeout);
+        if (ended.error) {
+            crash_from_driver(ended.error);
+            return false;
         }
-        // While the run stays busy, keep stepping inside this one host
-        // callback: a trip through the host loop per step would cost many
-        // times the step itself (a checkpoint is tens of ns, a host loop
-        // iteration a microsecond or more). The host gets its thread back
-        // at least every busy_slice, so its own events wait no longer.
+        events_.swap(ended.events);
+        spare_events_ = std::move(ended.events);  // the emptied buffer, kept for the next wait
+        spare_events_.clear();
+        return true;
+    }
+
+    // Phase 2. While the run stays busy, keep stepping inside this one host
+    // callback: a trip through the host loop per step would cost many
+    // times the step itself (a checkpoint is tens of ns, a host loop
+    // iteration a microsecond or more). The host gets its thread back at
+    // least every busy_slice, so its own events wait no longer. Returns
+    // how long the next I/O wait may last: zero if the run is still busy
+    // (the slice ran out), or if it ended (state_ says so).
+    duration run_busy_slice() {
         const auto slice_start = std::chrono::steady_clock::now();
         unsigned next_look = 1;  // at which step to read the clock next
         for (unsigned steps = 1;; ++steps) {
@@ -151,115 +203,111 @@ private:
             try {
                 timeout = runner_->step(events_);
                 events_.clear();
-                if (runner_->done()) return complete();
+                if (runner_->done()) {
+                    complete();
+                    return duration::zero();
+                }
                 // Poll without blocking, here on the host thread: I/O must be
                 // seen between busy batches too, and if something is ready the
                 // worker thread need not be involved at all.
                 if (runner_->io_poll_useful()) runner_->io().wait(duration::zero(), events_);
             } catch (...) {
                 crash_from_driver(std::current_exception());
-                return;
+                return duration::zero();
             }
-            if (timeout != duration::zero() && events_.empty()) return hand_wait_to_worker(timeout);
+            if (timeout != duration::zero() && events_.empty()) return timeout;
             // Reading the clock can cost more than a short step: look again
             // about halfway through what is left of the slice at the pace
             // so far, and at least every max_look_stride steps.
             if (steps == next_look) {
                 const auto elapsed = std::chrono::steady_clock::now() - slice_start;
-                if (elapsed >= busy_slice) break;
+                if (elapsed >= busy_slice) return duration::zero();
                 const auto left_at_pace = (busy_slice - elapsed) * steps / std::max(elapsed, decltype(elapsed)(1));
                 next_look = steps + static_cast<unsigned>(std::clamp<long long>(left_at_pace / 2, 1, max_look_stride));
             }
         }
-        post_step_locally();
     }
 
     // How long a busy run may keep the host thread per host callback.
     static constexpr std::chrono::microseconds busy_slice{1000};
     static constexpr long long max_look_stride = 64;
 
+    // Phase 3, idle. A worker from the thread cache blocks in epoll for at
+    // most `timeout`, then posts the step message carrying what it found.
+    // While the wait is in flight no step callback exists, and the
+    // application need not keep the guest_run handle: the worker's job
+    // holds the driver until it has posted.
     void hand_wait_to_worker(duration timeout) {
+        auto wait = std::make_shared<io_wait>();
+        wait->timeout = timeout;
+        wait->events = std::move(spare_events_);
         runner_->before_io_wait(timeout);
-        wait_timeout_ = timeout;
-        wait_in_flight_ = true;
+        begin_wait(wait);
+        io_manager* io = &runner_->io();
+        try {
+            lowlevel::start_thread_soon(
+                [wait, io] {
+                    try {
+                        io->wait(wait->timeout, wait->events);
+                    } catch (...) {
+                        wait->error = std::current_exception();
+                    }
+                },
+                [self = shared_from_this(), wait]() mutable {
+                    self->deliver(wait);
+                    wait->worker_done.store(true, std::memory_order_release);
+                    wait->worker_done.notify_all();
+                    // Releasing `self` may destroy the driver, here on the
+                    // worker (see the destructor).
+                    self.reset();
+                });
+        } catch (...) {
+            end_wait();
+            crash_from_driver(std::current_exception());
+        }
+    }
+
+    // On the worker, after the wait: posts the step message with the
+    // results, unless the run was torn down meanwhile.
+    void deliver(const std::shared_ptr<io_wait>& wait) {
+        if (wait->abandoned.load(std::memory_order_acquire)) return;
+        if (post_observer) post_observer(true, std::this_thread::get_id() == host_thread_);
+        host_.run_sync_soon_threadsafe(make_step_callback(wait));
+    }
+
+    // The wait in flight, in one place: in_flight_ here and the runner's
+    // flag (which tells note_outside_change to wake the worker) change
+    // together, only in these two functions.
+    void begin_wait(std::shared_ptr<io_wait> wait) {
+        in_flight_ = std::move(wait);
         runner_->set_wait_in_flight(true);
-        {
-            std::lock_guard lock(mutex_);
-            job_pending_ = true;
-            job_timeout_ = timeout;
-            // While the worker holds the chain no step callback exists, and
-            // the application need not keep the guest_run handle: the wait
-            // itself keeps the driver alive until it has posted the next step.
-            self_while_waiting_ = shared_from_this();
-        }
-        cv_.notify_one();
+    }
+    void end_wait() {
+        in_flight_.reset();
+        if (runner_) runner_->set_wait_in_flight(false);
     }
 
-    void worker_loop() {
-        for (;;) {
-            duration timeout;
-            {
-                std::unique_lock lock(mutex_);
-                cv_.wait(lock, [this] { return job_pending_ || stopping_; });
-                if (stopping_) return;
-                job_pending_ = false;
-                timeout = job_timeout_;
-            }
-            try {
-                runner_io_->wait(timeout, events_);
-            } catch (...) {
-                worker_error_ = std::current_exception();
-            }
-            std::shared_ptr<guest_driver> keep;
-            {
-                std::lock_guard lock(mutex_);
-                // When stopping, whoever stops us holds a reference and joins
-                // this thread, so `keep` is not the last one.
-                keep = std::move(self_while_waiting_);
-                if (stopping_) return;
-            }
-            // The events buffer and worker_error_ are handed to the host
-            // thread by this post (the host queue orders the accesses).
-            if (post_observer) post_observer(true, std::this_thread::get_id() == host_thread_);
-            host_.run_sync_soon_threadsafe(make_step_callback());
-            // The step callback now owns the driver. If the host dropped it
-            // and nobody else holds the driver, releasing `keep` destroys it
-            // here (see the destructor), and this thread must not touch it
-            // again. (If the host thread drops the last reference instead,
-            // its destructor joins this thread, so `this` stays valid.)
-            std::weak_ptr<guest_driver> alive = keep;
-            keep.reset();
-            if (alive.expired()) return;
-        }
+    // Stops a wait in flight (the worker will not post) and waits until its
+    // worker has let go of the run, so that the runner (and its epoll) can
+    // be destroyed. Host thread.
+    void stop_wait_in_flight() noexcept {
+        auto wait = std::exchange(in_flight_, nullptr);
+        if (!wait) return;
+        wait->abandoned.store(true, std::memory_order_release);
+        runner_->entries()->wake();  // ends the epoll_wait, or makes it return at once
+        wait->worker_done.wait(false, std::memory_order_acquire);
+        runner_->set_wait_in_flight(false);
     }
 
-    void stop_worker() noexcept {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        cv_.notify_one();
-        if (runner_) runner_->entries()->wake();  // ends an epoll_wait in progress
-        if (worker_.joinable()) {
-            if (std::this_thread::get_id() == worker_.get_id())
-                worker_.detach();
-            else
-                worker_.join();
-        }
-        // A wait handed over but never taken up. Our caller holds another
-        // reference to the driver, so this is not the last one.
-        std::shared_ptr<guest_driver> unused;
-        {
-            std::lock_guard lock(mutex_);
-            unused = std::move(self_while_waiting_);
-        }
+    void tear_down() noexcept {
+        stop_wait_in_flight();
+        runner_.reset();  // destroys every task frame, closes the token, unbinds the thread
     }
 
     void complete() {
         runner_->finish();
         std::exception_ptr crash = runner_->crash_error();
-        stop_worker();
-        runner_.reset();
+        tear_down();
         state_ = state::finished;
         finish_(crash);
     }
@@ -268,8 +316,7 @@ private:
     // abandonment, but report the error through the done callback.
     void crash_from_driver(std::exception_ptr error) {
         state_ = state::finished;
-        stop_worker();
-        runner_.reset();
+        tear_down();
         finish_(error);
     }
 
@@ -277,23 +324,16 @@ private:
     std::function<void(std::exception_ptr)> finish_;
     std::thread::id host_thread_;
     std::unique_ptr<runner> runner_;
-    // What the worker may touch: the epoll instance (through this pointer,
-    // set before the worker starts), events_ while a wait is in flight, and
-    // the job fields under mutex_.
-    io_manager* runner_io_ = &runner_->io();
+    // Host thread only, like everything below.
+    // Invariant: in_flight_ is set exactly while a worker waits for this
+    // run (between hand_wait_to_worker and the step message, or teardown),
+    // and then the runner's wait-in-flight flag is set too.
+    std::shared_ptr<io_wait> in_flight_;
+    // The events for the next runner step.
     std::vector<epoll_event> events_;
-    std::exception_ptr worker_error_;
-    std::thread worker_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool job_pending_ = false;      // guarded by mutex_
-    bool stopping_ = false;         // guarded by mutex_
-    std::shared_ptr<guest_driver> self_while_waiting_;  // guarded by mutex_
-    duration job_timeout_{};        // guarded by mutex_
-    duration wait_timeout_{};       // host thread
-    bool wait_in_flight_ = false;   // host thread
-    std::atomic<bool> dropped_off_thread_{false};
-    state state_ = state::running;  // host thread
+    // A buffer to lend the next wait, so waits do not allocate.
+    std::vector<epoll_event> spare_events_;
+    state state_ = state::running;
 };
 
 guest_run start_guest(const run_options& options, guest_host host, std::function<task<>()> main,

@@ -3,6 +3,8 @@
 
 #include "conformance.hpp"
 
+#include <trellis/thread_cache.hpp>
+
 #include <atomic>
 #include <optional>
 #include <thread>
@@ -89,6 +91,42 @@ TEST(QueueHostRuns, RunWhoseHandleIsDroppedStillFinishes) {
     if (result) {
         EXPECT_EQ(result->unwrap(), 7);
     }
+}
+
+namespace {
+std::size_t busy_cache_workers() {
+    auto stats = trellis::lowlevel::current_thread_cache_statistics();
+    return stats.threads - stats.idle_threads;
+}
+}  // namespace
+
+// The blocking wait of an idle guest run happens on a worker borrowed from
+// core's thread cache (the one to_thread uses), which goes back to the
+// cache once the wait has posted its result.
+TEST(QueueHostRuns, AnIdleRunWaitsOnAWorkerBorrowedFromTheThreadCache) {
+    using namespace std::chrono_literals;
+    trellis::testing::queue_host loop;
+    std::optional<trellis::outcome<int>> result;
+    trellis::event* wake = nullptr;
+    const std::size_t busy_before = busy_cache_workers();
+    auto run = trellis::start_guest_run(loop.host(), [&](trellis::outcome<int> o) { result.emplace(std::move(o)); },
+                                        [&]() -> trellis::task<int> {
+                                            trellis::event e;
+                                            wake = &e;
+                                            co_await e.wait();
+                                            co_return 3;
+                                        });
+    auto worker_waits = [&] { return wake != nullptr && busy_cache_workers() == busy_before + 1; };
+    for (int i = 0; i < 5000 && !worker_waits(); ++i) loop.run_until(worker_waits, 1ms);
+    EXPECT_TRUE(worker_waits());
+    loop.post([&] { wake->set(); });  // host code wakes the task; the worker's wait ends early
+    EXPECT_TRUE(loop.run_until([&] { return result.has_value(); }, 10s));
+    if (result) {
+        EXPECT_EQ(result->unwrap(), 3);
+    }
+    for (int i = 0; i < 1000 && busy_cache_workers() != busy_before; ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(busy_cache_workers(), busy_before);
+    EXPECT_TRUE(run.finished());
 }
 
 }  // namespace queue_host_test

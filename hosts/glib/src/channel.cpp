@@ -149,7 +149,7 @@ void channel::finalize(GSource* source) noexcept {
     delete owner;
 }
 
-attached_host attach(GMainContext* context) {
+trellis::detail::attached_host<channel> attach(GMainContext* context) {
     auto link = std::make_shared<channel>();
     link->open(context);
     return {link->host(), link};

@@ -183,7 +183,7 @@ void channel::close(bool abandon) noexcept {
     if (abandon && run) run->host_gone();
 }
 
-attached_host attach(event_base* base) {
+trellis::detail::attached_host<channel> attach(event_base* base) {
     if (!base) throw run_error("trellis::libevent::start_guest_run: the event_base is null");
     if (!is_threadsafe(base))
         throw run_error(

@@ -43,6 +43,7 @@
 #include <utility>
 
 #include <trellis/errors.hpp>
+#include <trellis/detail/host_adapter.hpp>
 #include <trellis/guest.hpp>
 #include <trellis/run.hpp>
 #include <trellis/task.hpp>
@@ -55,11 +56,7 @@ class channel;
 
 // A guest_host whose posts go to GSources attached to `context` (null:
 // the thread-default context), and the channel that owns those sources.
-struct attached_host {
-    guest_host host;
-    std::shared_ptr<channel> link;
-};
-attached_host attach(GMainContext* context);
+trellis::detail::attached_host<channel> attach(GMainContext* context);
 // Remembers the run, so that the context's destruction can abandon it.
 void bind(channel& link, const guest_run& run);
 // The run is over: destroys the sources. Host thread only.
@@ -85,7 +82,7 @@ private:
 template <class D>
 constexpr bool is_context_v = std::is_convertible_v<D, GMainContext*>;
 template <class D>
-constexpr bool is_options_v = std::is_same_v<std::decay_t<D>, run_options>;
+constexpr bool is_options_v = trellis::detail::is_run_options_v<D>;
 
 }  // namespace detail
 
@@ -101,20 +98,8 @@ constexpr bool is_options_v = std::is_same_v<std::decay_t<D>, run_options>;
 template <class Done, class F, class... A>
     requires(!detail::is_options_v<Done>)
 guest_run start_guest_run(GMainContext* context, const run_options& options, Done done, F fn, A... args) {
-    auto [host, link] = detail::attach(context);
-    auto finish = [link = link, done = std::move(done)](auto result) mutable {
-        detail::detach(*link);
-        done(std::move(result));
-    };
-    try {
-        guest_run run = trellis::start_guest_run(options, std::move(host), std::move(finish), std::move(fn),
-                                                 std::move(args)...);
-        detail::bind(*link, run);
-        return run;
-    } catch (...) {
-        detail::detach(*link);
-        throw;
-    }
+    return trellis::detail::start_attached_guest_run(detail::attach(context), options, std::move(done), std::move(fn),
+                                                     std::move(args)...);
 }
 
 // The same with default run options.
@@ -258,20 +243,6 @@ bool accepts_at([[maybe_unused]] std::size_t i, [[maybe_unused]] GType type) noe
 }
 
 // void for no argument, T for one, std::tuple<T...> for several.
-template <class... T>
-struct signal_result {
-    using type = std::tuple<T...>;
-};
-template <>
-struct signal_result<> {
-    using type = void;
-};
-template <class T>
-struct signal_result<T> {
-    using type = T;
-};
-template <class... T>
-using signal_result_t = typename signal_result<T...>::type;
 
 }  // namespace detail
 
@@ -292,7 +263,7 @@ using signal_result_t = typename signal_result<T...>::type;
 // no such signal, or if the signal's arguments do not match T...
 // Emissions on another thread are forwarded to the run's thread.
 template <class... T>
-task<detail::signal_result_t<T...>> wait_signal(gpointer instance, std::string signal) {
+task<trellis::detail::signal_value_t<T...>> wait_signal(gpointer instance, std::string signal) {
     auto values = std::make_shared<std::optional<std::tuple<T...>>>();
     detail::signal_shape shape{sizeof...(T) == 0, sizeof...(T), &detail::accepts_at<T...>,
                                [values](const GValue* args) {

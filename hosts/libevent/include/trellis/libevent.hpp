@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <trellis/detail/host_adapter.hpp>
 #include <trellis/guest.hpp>
 #include <trellis/run.hpp>
 #include <trellis/task.hpp>
@@ -40,11 +41,7 @@ class channel;
 
 // A guest_host whose posts go to events on `base`, and the channel that owns
 // them. Throws run_error if `base` was created without threading.
-struct attached_host {
-    guest_host host;
-    std::shared_ptr<channel> link;
-};
-attached_host attach(event_base* base);
+trellis::detail::attached_host<channel> attach(event_base* base);
 // Remembers the run, so that release_base can abandon it.
 void bind(channel& link, const guest_run& run);
 // The run is over: frees the channel's events. Thread: the base's.
@@ -53,7 +50,7 @@ void detach(channel& link) noexcept;
 void loop_until(event_base* base, const bool& finished);
 
 template <class D>
-constexpr bool is_options_v = std::is_same_v<std::decay_t<D>, run_options>;
+constexpr bool is_options_v = trellis::detail::is_run_options_v<D>;
 
 }  // namespace detail
 
@@ -67,20 +64,8 @@ constexpr bool is_options_v = std::is_same_v<std::decay_t<D>, run_options>;
 template <class Done, class F, class... A>
     requires(!detail::is_options_v<Done>)
 guest_run start_guest_run(event_base* base, const run_options& options, Done done, F fn, A... args) {
-    auto [host, link] = detail::attach(base);
-    auto finish = [link = link, done = std::move(done)](auto result) mutable {
-        detail::detach(*link);
-        done(std::move(result));
-    };
-    try {
-        guest_run run = trellis::start_guest_run(options, std::move(host), std::move(finish), std::move(fn),
-                                                 std::move(args)...);
-        detail::bind(*link, run);
-        return run;
-    } catch (...) {
-        detail::detach(*link);
-        throw;
-    }
+    return trellis::detail::start_attached_guest_run(detail::attach(base), options, std::move(done), std::move(fn),
+                                                     std::move(args)...);
 }
 
 // The same with default run options.

@@ -53,6 +53,7 @@
 #include <utility>
 
 #include "trellis/cancel_scope.hpp"
+#include "trellis/detail/host_adapter.hpp"
 #include "trellis/errors.hpp"
 #include "trellis/guest.hpp"
 #include "trellis/outcome.hpp"
@@ -126,20 +127,6 @@ struct listener_args {
     using type = decltype(pick(std::make_index_sequence<count>()));
 };
 
-// What wait_signal returns for listener arguments P...
-template <class... P>
-struct signal_value {
-    using type = std::tuple<P...>;
-};
-template <>
-struct signal_value<> {
-    using type = void;
-};
-template <class P>
-struct signal_value<P> {
-    using type = P;
-};
-
 // One wait for a signal: a context object on the run's thread (so emissions
 // from other threads arrive queued on it), the connections, and whether the
 // wait is still open. Lives in the waiting task's frame.
@@ -164,7 +151,7 @@ private:
 };
 
 template <class Sender, class Signal, class... P>
-auto wait_signal_as(std::tuple<P...>*, Sender* sender, Signal signal) -> task<typename signal_value<P...>::type> {
+auto wait_signal_as(std::tuple<P...>*, Sender* sender, Signal signal) -> task<trellis::detail::signal_value_t<P...>> {
     if (!sender) throw run_error("trellis::qt::wait_signal: the sender is null; pass the object that emits the signal");
     const lowlevel::task_handle self = lowlevel::current_task();
     std::optional<std::tuple<P...>> received;
@@ -197,7 +184,7 @@ auto wait_signal_as(std::tuple<P...>*, Sender* sender, Signal signal) -> task<ty
 // run_error when no QCoreApplication exists, when called from another
 // thread, or when a run is already active on this thread.
 template <class Done, class F, class... A>
-    requires(!std::is_same_v<std::decay_t<Done>, run_options>)
+    requires(!trellis::detail::is_run_options_v<Done>)
 guest_run start_guest_run(const run_options& options, Done done, F fn, A... args) {
     detail::application_link link("trellis::qt::start_guest_run");
     guest_run run =
@@ -208,7 +195,7 @@ guest_run start_guest_run(const run_options& options, Done done, F fn, A... args
 
 // The same with default run options.
 template <class Done, class F, class... A>
-    requires(!std::is_same_v<std::decay_t<Done>, run_options>)
+    requires(!trellis::detail::is_run_options_v<Done>)
 guest_run start_guest_run(Done done, F fn, A... args) {
     return qt::start_guest_run(run_options{}, std::move(done), std::move(fn), std::move(args)...);
 }
@@ -223,7 +210,7 @@ guest_run start_guest_run(Done done, F fn, A... args) {
 // return. Throws run_error as start_guest_run does, and when the thread is
 // already inside a Qt event loop (use start_guest_run there).
 template <class F, class... A>
-    requires(!std::is_same_v<std::decay_t<F>, run_options>)
+    requires(!trellis::detail::is_run_options_v<F>)
 auto run(const run_options& options, F fn, A... args) -> trellis::detail::async_result_t<F, A...> {
     static_assert(trellis::detail::check_async_callable<F, A...>());
     using R = trellis::detail::async_result_t<F, A...>;
@@ -259,7 +246,7 @@ auto run(const run_options& options, F fn, A... args) -> trellis::detail::async_
 
 // The same with default run options.
 template <class F, class... A>
-    requires(!std::is_same_v<std::decay_t<F>, run_options>)
+    requires(!trellis::detail::is_run_options_v<F>)
 auto run(F fn, A... args) -> trellis::detail::async_result_t<F, A...> {
     return qt::run(run_options{}, std::move(fn), std::move(args)...);
 }
