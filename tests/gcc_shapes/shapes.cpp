@@ -54,13 +54,6 @@ struct probe {
 
 std::atomic<long> payloads_broken{0};
 
-// to_thread::run_sync may still hold its callable (on the worker thread)
-// for a moment after the awaiting task resumes, so for shapes that use it
-// the shared_ptr count is not checked when the payload goes, and main()
-// gives the worker a moment to let go before counting probes. Once
-// run_sync releases the callable before it returns, this can go.
-std::atomic<bool> late_release_allowed{false};
-
 // What every shape captures or passes. When it goes, the shape's copies of
 // its shared_ptr must all be gone, exactly once each.
 struct payload {
@@ -71,7 +64,7 @@ struct payload {
     payload(const payload&) = delete;
     payload& operator=(const payload&) = delete;
     ~payload() {
-        if ((p.use_count() != 1 && !late_release_allowed) || s.size() != 64) ++payloads_broken;
+        if (p.use_count() != 1 || s.size() != 64) ++payloads_broken;
     }
 };
 
@@ -504,12 +497,9 @@ int main(int argc, char** argv) {
         return argc == 2 ? 2 : 0;
     }
     const std::string name = argv[1];
-    late_release_allowed = name.rfind("to_thread", 0) == 0 || name.rfind("from_thread", 0) == 0;
+    // to_thread::run_sync releases its callable before it returns, so no
+    // shape needs to wait for a worker to let go.
     shapes.at(name)();
-    if (late_release_allowed) {
-        for (int i = 0; i < 400 && probe::live > 0; ++i) std::this_thread::sleep_for(5ms);
-        std::this_thread::sleep_for(20ms);
-    }
     if (probe::live != 0 || probe::destroyed_twice != 0 || payloads_broken != 0) {
         std::fprintf(stderr, "%s: probes alive %ld, probes destroyed twice %ld, shared_ptr counts wrong %ld\n",
                      argv[1], probe::live.load(), probe::destroyed_twice.load(), payloads_broken.load());

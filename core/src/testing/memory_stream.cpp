@@ -6,9 +6,7 @@
 #include "trellis/checkpoint.hpp"
 #include "trellis/errors.hpp"
 
-namespace trellis::testing {
-
-namespace detail_memory {
+namespace trellis::detail {
 
 void byte_queue::put(std::string_view data) {
     if (closed_) throw closed_resource_error("memory stream: the virtual connection is closed");
@@ -62,7 +60,9 @@ task<std::size_t> byte_queue::get_into(std::span<std::byte> out) {
     co_return n;
 }
 
-}  // namespace detail_memory
+}  // namespace trellis::detail
+
+namespace trellis::testing {
 
 // ---- memory_send_stream ----
 

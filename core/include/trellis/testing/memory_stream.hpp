@@ -33,9 +33,7 @@
 #include "trellis/streams/stapled_stream.hpp"
 #include "trellis/streams/stream.hpp"
 
-namespace trellis::testing {
-
-namespace detail_memory {
+namespace trellis::detail {
 // An unbounded byte buffer with one reader that may wait for data.
 class byte_queue {
 public:
@@ -63,7 +61,9 @@ private:
     lowlevel::parking_lot lot_;
     conflict_detector fetch_guard_;
 };
-}  // namespace detail_memory
+}  // namespace trellis::detail
+
+namespace trellis::testing {
 
 // A send_stream that keeps everything sent in a buffer for the test to read.
 class memory_send_stream final : public send_stream {
@@ -98,7 +98,7 @@ protected:
     task<> do_aclose() override;
 
 private:
-    detail_memory::byte_queue outgoing_;
+    trellis::detail::byte_queue outgoing_;
     conflict_detector send_guard_;
     bool closed_ = false;
 };
@@ -131,7 +131,7 @@ protected:
     task<> do_aclose() override;
 
 private:
-    detail_memory::byte_queue incoming_;
+    trellis::detail::byte_queue incoming_;
     conflict_detector receive_guard_;
     bool closed_ = false;
 };
