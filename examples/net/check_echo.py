@@ -81,7 +81,7 @@ def check_client(client_exe):
         else:
             fail("socat did not start listening")
         text = "line one\nline two\n" * 100
-        out = subprocess.run([client_exe, "--host", "localhost", "--port", str(port)],
+        out = subprocess.run([client_exe, "--host", "127.0.0.1", "--port", str(port)],
                              input=text, capture_output=True, text=True, timeout=30)
         if out.returncode != 0 or out.stdout != text:
             fail("echo client: rc=%d stdout=%r stderr=%r" % (out.returncode, out.stdout[:80], out.stderr))

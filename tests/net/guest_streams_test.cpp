@@ -56,7 +56,7 @@ TEST(GuestStreams, ServeTcpAndOpenTcpStreamWorkInAGuestRun) {
             trellis::serve_tcp_options loopback{.host = "127.0.0.1"};
             auto ls = co_await n.start(trellis::serve_tcp, echo, std::uint16_t{0},
                                        loopback);
-            auto conn = co_await trellis::open_tcp_stream("localhost", ls[0]->socket().local_address().port());
+            auto conn = co_await trellis::open_tcp_stream("127.0.0.1", ls[0]->socket().local_address().port());
             co_await conn.send_all("guest");
             std::string got = co_await conn.receive_some();
             if (got != "guest") throw std::runtime_error("echo returned \"" + got + "\"");
