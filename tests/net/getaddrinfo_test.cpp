@@ -88,19 +88,8 @@ TRELLIS_TEST_MOCK_CLOCK(Getaddrinfo, ACancelledLookupReturnsAtOnce, clock) {
 }
 
 
-// Whether this machine's own resolver knows "localhost" (a minimal system,
-// such as a fresh debootstrap chroot, may have no /etc/hosts at all).
-static bool system_resolves_localhost() {
-    addrinfo* found = nullptr;
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    const bool ok = ::getaddrinfo("localhost", "80", &hints, &found) == 0;
-    if (found) ::freeaddrinfo(found);
-    return ok;
-}
-
 TEST(Getaddrinfo, LocalhostResolvesOnAWorkerThread) {
-    if (!system_resolves_localhost()) GTEST_SKIP() << "this system's resolver does not know localhost";
+    if (!net_test::system_resolves_localhost()) GTEST_SKIP() << "this system's resolver does not know localhost";
     trellis::testing::run_test([]() -> trellis::task<> {
         auto found = co_await getaddrinfo("localhost", "80", {.family = AF_INET, .type = SOCK_STREAM});
         EXPECT_FALSE(found.empty());

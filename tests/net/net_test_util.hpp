@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +18,17 @@
 #include <trellis/testing/open_stream_to_socket_listener.hpp>
 
 namespace net_test {
+
+// Whether this machine's own resolver knows "localhost" (a minimal system,
+// such as a fresh debootstrap chroot, may have no /etc/hosts at all).
+inline bool system_resolves_localhost() {
+    addrinfo* found = nullptr;
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    const bool ok = ::getaddrinfo("localhost", "80", &hints, &found) == 0;
+    if (found) ::freeaddrinfo(found);
+    return ok;
+}
 
 // How many fds this process has open.
 inline int open_fd_count() {

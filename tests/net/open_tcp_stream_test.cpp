@@ -174,19 +174,8 @@ TRELLIS_TEST(OpenTcpStream, AFailedLookupNamesTheHost) {
 }
 
 
-// Whether this machine's own resolver knows "localhost" (a minimal system,
-// such as a fresh debootstrap chroot, may have no /etc/hosts at all).
-static bool system_resolves_localhost() {
-    addrinfo* found = nullptr;
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    const bool ok = ::getaddrinfo("localhost", "80", &hints, &found) == 0;
-    if (found) ::freeaddrinfo(found);
-    return ok;
-}
-
 TEST(OpenTcpStream, ConnectsThroughTheSystemResolverToLocalhost) {
-    if (!system_resolves_localhost()) GTEST_SKIP() << "this system's resolver does not know localhost";
+    if (!net_test::system_resolves_localhost()) GTEST_SKIP() << "this system's resolver does not know localhost";
     trellis::testing::run_test([]() -> trellis::task<> {
         auto l = listening_on("127.0.0.1");
         auto conn = co_await trellis::open_tcp_stream("localhost", l.local_address().port());
