@@ -19,6 +19,8 @@ struct flaws {
     bool receive_skips_checkpoint_when_data_is_ready = false;
     bool receive_works_after_close = false;
     bool send_works_after_close = false;
+    // Yields to the scheduler but never checks for cancellation.
+    bool send_never_checks_cancellation = false;
 };
 
 // A small unbounded one-way stream, written from scratch for these tests.
@@ -41,7 +43,11 @@ public:
 protected:
     task<> do_send_all(std::span<const std::byte> data) override {
         auto busy = guard_.enter();
-        co_await trellis::checkpoint();
+        if (st_->f.send_never_checks_cancellation) {
+            co_await trellis::lowlevel::cancel_shielded_checkpoint();
+        } else {
+            co_await trellis::checkpoint();
+        }
         if (st_->sender_closed) {
             if (st_->f.send_works_after_close) co_return;  // the flaw: silently drops the data
             throw trellis::closed_resource_error("toy closed");
@@ -132,6 +138,12 @@ TRELLIS_TEST(CheckStreams, AReceiveThatSkipsItsCheckpointFailsNamingReceiveSome)
     std::string failure = co_await failure_of({.receive_skips_checkpoint_when_data_is_ready = true});
     EXPECT_TRUE(contains(failure, "check_one_way_stream")) << failure;
     EXPECT_TRUE(contains(failure, "receive_some returned without a checkpoint")) << failure;
+}
+
+TRELLIS_TEST(CheckStreams, ASendThatYieldsButNeverChecksForCancellationFailsNamingSendAll) {
+    std::string failure = co_await failure_of({.send_never_checks_cancellation = true});
+    EXPECT_TRUE(contains(failure, "send_all returned without a checkpoint (it never checked for cancellation)"))
+        << failure;
 }
 
 TRELLIS_TEST(CheckStreams, AReceiveThatWorksAfterCloseFailsNamingClosedResourceError) {

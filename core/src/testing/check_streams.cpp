@@ -2,39 +2,22 @@
 // trio.testing._check_streams, rewritten for trellis's stream interfaces.
 #include "trellis/testing/check_streams.hpp"
 
-#include <cstdint>
 #include <random>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "trellis/cancel_scope.hpp"
 #include "trellis/cancelled.hpp"
 #include "trellis/errors.hpp"
 #include "trellis/finally.hpp"
-#include "trellis/instrument.hpp"
 #include "trellis/nursery.hpp"
 #include "trellis/streams/aclose_forcefully.hpp"
-#include "trellis/task_handle.hpp"
+#include "trellis/testing/assert_checkpoints.hpp"
 #include "trellis/testing/wait_all_tasks_blocked.hpp"
 
 namespace trellis::testing {
 
 namespace {
-
-// Counts, per task, how many times each task gave control back to the
-// scheduler: a task that went through a checkpoint did at least once.
-class step_counter final : public lowlevel::instrument {
-public:
-    void after_task_step(lowlevel::task_handle t) override { ++steps_[t.id()]; }
-    std::uint64_t steps_of_current() const {
-        auto it = steps_.find(lowlevel::current_task().id());
-        return it == steps_.end() ? 0 : it->second;
-    }
-
-private:
-    std::unordered_map<std::uint64_t, std::uint64_t> steps_;
-};
 
 // A connected pair seen as one direction: bytes sent on `s` come out of `r`.
 struct one_way_view {
@@ -44,18 +27,10 @@ struct one_way_view {
 };
 using view_maker = std::function<task<one_way_view>()>;
 
-// The state of one checker call: its name (for messages) and the counter.
+// The state of one checker call: its name, for messages.
 class checker {
 public:
-    explicit checker(const char* name) : name_(name), counter_(std::make_shared<step_counter>()) {
-        lowlevel::add_instrument(counter_);
-    }
-    ~checker() {
-        try {
-            lowlevel::remove_instrument(counter_);
-        } catch (...) {
-        }
-    }
+    explicit checker(const char* name) : name_(name) {}
     checker(const checker&) = delete;
     checker& operator=(const checker&) = delete;
 
@@ -68,12 +43,12 @@ public:
 
     // The checked operations: each must go through a checkpoint.
     task<> send_all(send_stream& s, std::string data) {
-        const auto before = counter_->steps_of_current();
+        const auto before = trellis::detail::current_checkpoint_counts();
         co_await s.send_all(data);
         yielded(before, "send_all");
     }
     task<std::string> receive_some(receive_stream& r, std::size_t max_bytes) {
-        const auto before = counter_->steps_of_current();
+        const auto before = trellis::detail::current_checkpoint_counts();
         std::string got = co_await r.receive_some(max_bytes);
         yielded(before, "receive_some");
         co_return got;
@@ -83,17 +58,17 @@ public:
         require(got == expected, "receive_some(1) returned \"" + got + "\", expected \"" + expected + "\"");
     }
     task<> wait_send_all_might_not_block(send_stream& s) {
-        const auto before = counter_->steps_of_current();
+        const auto before = trellis::detail::current_checkpoint_counts();
         co_await s.wait_send_all_might_not_block();
         yielded(before, "wait_send_all_might_not_block");
     }
     task<> aclose(async_resource& resource) {
-        const auto before = counter_->steps_of_current();
+        const auto before = trellis::detail::current_checkpoint_counts();
         co_await resource.aclose();
         yielded(before, "aclose");
     }
     task<> send_eof(half_closeable_stream& s) {
-        const auto before = counter_->steps_of_current();
+        const auto before = trellis::detail::current_checkpoint_counts();
         co_await s.send_eof();
         yielded(before, "send_eof");
     }
@@ -123,12 +98,17 @@ public:
     }
 
 private:
-    void yielded(std::uint64_t before, const char* op) const {
-        if (counter_->steps_of_current() == before) fail(std::string(op) + " returned without a checkpoint");
+    // A checkpoint both yields to the scheduler and checks for cancellation:
+    // the running task's counts of each must have grown since `before`.
+    void yielded(trellis::detail::checkpoint_counts before, const char* op) const {
+        const auto after = trellis::detail::current_checkpoint_counts();
+        if (after.schedule == before.schedule)
+            fail(std::string(op) + " returned without a checkpoint (it never yielded to the scheduler)");
+        if (after.cancel == before.cancel)
+            fail(std::string(op) + " returned without a checkpoint (it never checked for cancellation)");
     }
 
     const char* name_;
-    std::shared_ptr<step_counter> counter_;
 };
 
 task<> basic_checks(checker& c, send_stream& s, receive_stream& r) {

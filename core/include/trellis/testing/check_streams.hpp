@@ -19,9 +19,10 @@
 // streams are like that; a socket pair with full buffers too); it enables
 // the checks of blocking sends.
 //
-// "Is a checkpoint" is checked as "the task yielded to the scheduler at
-// least once", seen through a lowlevel::instrument the checkers install
-// while they run.
+// "Is a checkpoint" is checked as testing::assert_checkpoints checks it: the
+// calling task both yielded to the scheduler and checked for cancellation
+// at least once during the operation (counted per task, so other tasks'
+// work does not count, and no instrument is installed).
 //
 // Threads: call them in a task of a run; they take a few hundred
 // milliseconds of real time at most (the two-way check moves 1 MiB each way
