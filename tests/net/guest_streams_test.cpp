@@ -1,10 +1,10 @@
-// The stream checkers on socket streams inside a guest run on the plain
-// queue host: the I/O layer works unchanged in guest mode.
-#include "net_test_util.hpp"
+// The I/O layer works unchanged in guest mode, on the plain queue host: the
+// stream checkers on every stream kind (tests/guest/stream_checks.hpp, also
+// instantiated on Qt, GLib and libevent), and serve_tcp with open_tcp_stream.
 #include "../guest/queue_host.hpp"
+#include "../guest/stream_checks.hpp"
 
 #include <gtest/gtest.h>
-#include <trellis/testing/memory_stream.hpp>
 #include <trellis/trellis.hpp>
 
 #include <optional>
@@ -14,37 +14,23 @@ using trellis::task;
 
 namespace {
 
-template <class F>
-void run_in_guest(F fn) {
-    trellis::testing::queue_host loop;
-    std::optional<trellis::outcome<void>> result;
-    (void)trellis::start_guest_run(loop.host(), [&](trellis::outcome<void> o) { result.emplace(std::move(o)); }, fn);
-    ASSERT_TRUE(loop.run_until([&] { return result.has_value(); }, 60s)) << "the guest run did not finish";
-    try {
-        result->unwrap();
-    } catch (const std::exception& e) {
-        ADD_FAILURE() << "the guest run raised: " << e.what();
+class queue_host_fixture {
+public:
+    template <class Done, class F>
+    void start(Done done, F fn) {
+        (void)trellis::start_guest_run(loop_.host(), std::move(done), std::move(fn));
     }
-}
+    bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+        return loop_.run_until(pred, timeout);
+    }
 
-TEST(GuestStreams, TcpSocketStreamsPassTheHalfCloseableChecksInAGuestRun) {
-    run_in_guest([]() -> task<> {
-        co_await trellis::testing::check_half_closeable_stream(net_test::tcp_pair);
-    });
-}
+private:
+    trellis::testing::queue_host loop_;
+};
 
-TEST(GuestStreams, UnixSocketpairStreamsPassTheTwoWayChecksInAGuestRun) {
-    run_in_guest([]() -> task<> {
-        auto make = []() -> task<trellis::testing::two_way_pair> {
-            auto pair = trellis::net::socket::socketpair();
-            co_return trellis::testing::two_way_pair{std::make_unique<trellis::socket_stream>(std::move(pair.first)),
-                                                     std::make_unique<trellis::socket_stream>(std::move(pair.second))};
-        };
-        co_await trellis::testing::check_two_way_stream(make);
-    });
-}
+using GuestStreams = stream_checks::GuestStreamChecks<queue_host_fixture>;
 
-TEST(GuestStreams, ServeTcpAndOpenTcpStreamWorkInAGuestRun) {
+TEST_F(GuestStreams, ServeTcpAndOpenTcpStreamWorkInAGuestRun) {
     run_in_guest([]() -> task<> {
         auto echo = [](trellis::socket_stream& conn) -> task<> {
             std::string data = co_await conn.receive_some();
@@ -66,3 +52,7 @@ TEST(GuestStreams, ServeTcpAndOpenTcpStreamWorkInAGuestRun) {
 }
 
 }  // namespace
+
+namespace stream_checks {
+INSTANTIATE_TYPED_TEST_SUITE_P(QueueHost, GuestStreamChecks, ::testing::Types<queue_host_fixture>);
+}

@@ -1,6 +1,6 @@
 // socket_stream and socket_listener over TCP and UNIX sockets, with the
 // stream checkers.
-#include "net_test_util.hpp"
+#include "stream_makers.hpp"
 
 #include <trellis/testing/gtest.hpp>
 #include <trellis/trellis.hpp>
@@ -16,38 +16,17 @@ using namespace trellis::testing;
 
 namespace {
 
-task<half_closeable_pair> unix_pair() {
-    auto pair = trellis::net::socket::socketpair(AF_UNIX, SOCK_STREAM);
-    co_return half_closeable_pair{std::make_unique<trellis::socket_stream>(std::move(pair.first)),
-                                  std::make_unique<trellis::socket_stream>(std::move(pair.second))};
-}
-
-task<half_closeable_pair> clogged_unix_pair() {
-    auto pair = co_await unix_pair();
-    net_test::fill_until_would_block(static_cast<trellis::socket_stream&>(*pair.first).socket().fileno());
-    net_test::fill_until_would_block(static_cast<trellis::socket_stream&>(*pair.second).socket().fileno());
-    co_return pair;
-}
-
 TRELLIS_TEST(SocketStream, TcpPassesTheHalfCloseableChecks) {
     co_await check_half_closeable_stream(net_test::tcp_pair);
 }
 
 TRELLIS_TEST(SocketStream, UnixSocketpairPassesTheHalfCloseableChecks) {
-    co_await check_half_closeable_stream(unix_pair, clogged_unix_pair);
+    co_await check_half_closeable_stream(net_test::unix_pair, net_test::clogged_unix_pair);
 }
 
 TRELLIS_TEST(SocketStream, UnixListenerAndOpenUnixSocketPassTheHalfCloseableChecks) {
-    net_test::temp_dir dir;
-    int counter = 0;
-    auto make = [&]() -> task<half_closeable_pair> {
-        const std::string path = dir.path() + "/s" + std::to_string(counter++);
-        auto listener = trellis::open_unix_listener(path);
-        auto client = std::make_unique<trellis::socket_stream>(co_await trellis::open_unix_socket(path));
-        auto server = std::make_unique<trellis::socket_stream>(co_await listener.accept());
-        co_return half_closeable_pair{std::move(client), std::move(server)};
-    };
-    co_await check_half_closeable_stream(make);
+    net_test::unix_listener_pairs make;
+    co_await check_half_closeable_stream(std::ref(make));
 }
 
 TRELLIS_TEST(SocketStream, TurnsOnTcpNodelay) {

@@ -1,0 +1,51 @@
+// The stream checkers in a guest run on a real GLib main context.
+#include <trellis/glib.hpp>
+
+#include <utility>
+
+#include "stream_checks.hpp"
+
+namespace glib_streams_test {
+
+// A private main context per test, pushed as the thread-default one.
+class glib_host {
+public:
+    glib_host() : context_(g_main_context_new()) { g_main_context_push_thread_default(context_); }
+    ~glib_host() {
+        g_main_context_pop_thread_default(context_);
+        g_main_context_unref(context_);
+    }
+    glib_host(const glib_host&) = delete;
+    glib_host& operator=(const glib_host&) = delete;
+
+    template <class Done, class F>
+    void start(Done done, F fn) {
+        (void)trellis::glib::start_guest_run(context_, std::move(done), std::move(fn));
+    }
+    // Iterates the context until pred() holds or the timeout passes.
+    bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+        bool timed_out = false;
+        GSource* timer = g_timeout_source_new(static_cast<guint>(timeout.count()));
+        g_source_set_callback(
+            timer,
+            [](gpointer flag) -> gboolean {
+                *static_cast<bool*>(flag) = true;
+                return G_SOURCE_REMOVE;
+            },
+            &timed_out, nullptr);
+        g_source_attach(timer, context_);
+        while (!pred() && !timed_out) g_main_context_iteration(context_, TRUE);
+        g_source_destroy(timer);
+        g_source_unref(timer);
+        return pred();
+    }
+
+private:
+    GMainContext* context_;
+};
+
+}  // namespace glib_streams_test
+
+namespace stream_checks {
+INSTANTIATE_TYPED_TEST_SUITE_P(Glib, GuestStreamChecks, ::testing::Types<glib_streams_test::glib_host>);
+}

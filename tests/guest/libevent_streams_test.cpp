@@ -1,0 +1,53 @@
+// The stream checkers in a guest run on a real libevent event_base.
+#include <event2/thread.h>
+
+#include <trellis/libevent.hpp>
+
+#include <utility>
+
+#include "stream_checks.hpp"
+
+namespace libevent_streams_test {
+
+// A base of its own per test, with libevent's threading turned on first
+// (the adapter needs it; it is process-wide).
+class libevent_host {
+public:
+    libevent_host() {
+        static const bool threading = evthread_use_pthreads() == 0;
+        EXPECT_TRUE(threading) << "evthread_use_pthreads failed";
+        base_ = event_base_new();
+    }
+    ~libevent_host() {
+        trellis::libevent::release_base(base_);
+        event_base_free(base_);
+    }
+    libevent_host(const libevent_host&) = delete;
+    libevent_host& operator=(const libevent_host&) = delete;
+
+    template <class Done, class F>
+    void start(Done done, F fn) {
+        (void)trellis::libevent::start_guest_run(base_, std::move(done), std::move(fn));
+    }
+    // Runs the base until pred() holds or the timeout passes.
+    bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+        bool timed_out = false;
+        event* timer = evtimer_new(
+            base_, [](evutil_socket_t, short, void* flag) { *static_cast<bool*>(flag) = true; }, &timed_out);
+        const timeval tv{static_cast<time_t>(timeout.count() / 1000),
+                         static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+        evtimer_add(timer, &tv);
+        while (!pred() && !timed_out) event_base_loop(base_, EVLOOP_ONCE);
+        event_free(timer);
+        return pred();
+    }
+
+private:
+    event_base* base_ = nullptr;
+};
+
+}  // namespace libevent_streams_test
+
+namespace stream_checks {
+INSTANTIATE_TYPED_TEST_SUITE_P(Libevent, GuestStreamChecks, ::testing::Types<libevent_streams_test::libevent_host>);
+}

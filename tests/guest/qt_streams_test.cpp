@@ -1,0 +1,42 @@
+// The stream checkers in a guest run on the real Qt event loop.
+#include <trellis/qt.hpp>
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QEventLoop>
+#include <QTimer>
+
+#include "stream_checks.hpp"
+
+namespace qt_streams_test {
+
+// One QCoreApplication per test; Qt keeps a pointer to argc, so the
+// arguments live as long as the application.
+class qt_host {
+public:
+    template <class Done, class F>
+    void start(Done done, F fn) {
+        (void)trellis::qt::start_guest_run(std::move(done), std::move(fn));
+    }
+    // Runs the real Qt loop until pred() holds or the timeout passes.
+    bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+        QDeadlineTimer deadline(timeout);
+        QTimer wake;  // makes the blocking processEvents return at the deadline
+        wake.setSingleShot(true);
+        wake.start(timeout);
+        while (!pred() && !deadline.hasExpired()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+        return pred();
+    }
+
+private:
+    int argc_ = 1;
+    char name_[16] = "qt_streams_test";
+    char* argv_[2] = {name_, nullptr};
+    QCoreApplication app_{argc_, argv_};
+};
+
+}  // namespace qt_streams_test
+
+namespace stream_checks {
+INSTANTIATE_TYPED_TEST_SUITE_P(Qt, GuestStreamChecks, ::testing::Types<qt_streams_test::qt_host>);
+}
