@@ -13,6 +13,9 @@
 //
 //   checkpoint: floor 11.9 ns, trellis 27.0 ns, ratio = 2.27 (target <= 2.5) PASS
 //
+// Targets where higher is better (throughput, requests per second) say
+// "target >= x"; informational comparisons end with INFO instead.
+//
 // bench/run_all.sh collects these lines from every program into a table.
 #pragma once
 
@@ -110,10 +113,17 @@ inline long proc_status_bytes(const char* field) {
 // What a benchmark program promises, checked against the medians.
 struct target {
     enum class kind {
-        ratio,        // median time of `subject` / median time of `floor`
-        time_per,     // median time of `subject` / `divisor`, in ns
-        counter,      // median of counter `counter_name` of `subject`
+        ratio,          // median time of `subject` / median time of `floor`
+        time_per,       // median time of `subject` / `divisor`, in ns
+        counter,        // median of counter `counter_name` of `subject`
+        speed_ratio,    // median time of `floor` / median time of `subject`
+        counter_ratio,  // median counter of `subject` / median counter of `floor`
     };
+    // Whether the value must stay at or below `limit` (times, bytes) or
+    // reach at least `limit` (throughputs, rates). speed_ratio and
+    // counter_ratio are "higher is better": both benchmarks do the same
+    // work per iteration (speed_ratio) or report a rate (counter_ratio).
+    enum class goal { at_most, at_least };
     // Which time a ratio compares. CPU time suits single-threaded,
     // CPU-bound loops on a shared machine: time the process spends
     // preempted by other work is not charged to it. Anything that waits
@@ -122,24 +132,53 @@ struct target {
     kind what;
     std::string label;
     std::string subject;
-    std::string floor;         // ratio only
+    std::string floor;         // the ratios only
     double divisor = 1;        // time_per only
-    std::string counter_name;  // counter only
-    double limit;              // pass when the value is <= limit
+    std::string counter_name;  // counter and counter_ratio only
+    double limit;              // pass when the value is <= limit (>= for goal::at_least)
     std::string unit;          // how to print the value (time_per, counter)
-    clock time = clock::real;  // ratio and time_per
+    clock time = clock::real;  // ratio, speed_ratio and time_per
+    goal direction = goal::at_most;
+    // An informational comparison: printed with INFO instead of PASS or
+    // MISS (a figure worth showing next to the targets, not a promise).
+    bool info = false;
 
     static target ratio(std::string label, std::string floor, std::string subject, double limit,
                         clock time = clock::real) {
-        return {kind::ratio, std::move(label), std::move(subject), std::move(floor), 1, {}, limit, {}, time};
+        return {kind::ratio, std::move(label), std::move(subject), std::move(floor), 1, {}, limit, {}, time,
+                goal::at_most, false};
     }
     static target time_per(std::string label, std::string subject, double divisor, double limit_ns) {
-        return {kind::time_per, std::move(label), std::move(subject), {}, divisor, {}, limit_ns, "ns", clock::real};
+        return {kind::time_per, std::move(label), std::move(subject), {}, divisor, {}, limit_ns, "ns", clock::real,
+                goal::at_most, false};
     }
     static target counter(std::string label, std::string subject, std::string counter_name, double limit,
                           std::string unit) {
         return {kind::counter, std::move(label), std::move(subject), {}, 1, std::move(counter_name), limit,
-                std::move(unit), clock::real};
+                std::move(unit), clock::real, goal::at_most, false};
+    }
+    // The subject's throughput relative to the floor's, both moving the
+    // same amount of data per iteration: passes when >= limit.
+    static target speed_ratio(std::string label, std::string floor, std::string subject, double limit,
+                              clock time = clock::real) {
+        return {kind::speed_ratio, std::move(label), std::move(subject), std::move(floor), 1, {}, limit, {}, time,
+                goal::at_least, false};
+    }
+    // A rate counter (requests per second, ...) of the subject relative to
+    // the floor's: passes when >= limit.
+    static target counter_ratio(std::string label, std::string floor, std::string subject, std::string counter_name,
+                                double limit, std::string unit) {
+        return {kind::counter_ratio, std::move(label), std::move(subject), std::move(floor), 1,
+                std::move(counter_name), limit, std::move(unit), clock::real, goal::at_least,
+                false};
+    }
+    // Like counter_ratio, but no target: the line ends with INFO.
+    static target counter_comparison(std::string label, std::string reference, std::string subject,
+                                     std::string counter_name, std::string unit) {
+        target t = counter_ratio(std::move(label), std::move(reference), std::move(subject), std::move(counter_name),
+                                 0, std::move(unit));
+        t.info = true;
+        return t;
     }
 };
 
@@ -218,7 +257,7 @@ inline int print_summary(const recording_reporter& rec, const std::vector<target
     std::printf("\n");
     for (const target& t : targets) {
         double value = 0;
-        char detail[256];
+        char detail[512];
         bool ok = false;
         switch (t.what) {
             case target::kind::ratio: {
@@ -249,12 +288,44 @@ inline int print_summary(const recording_reporter& rec, const std::vector<target
                                   t.unit.c_str(), t.limit);
                 break;
             }
+            case target::kind::speed_ratio: {
+                double floor_ns = 0, subject_ns = 0;
+                ok = rec.median_ns(t.floor, t.time, floor_ns) && rec.median_ns(t.subject, t.time, subject_ns) &&
+                     subject_ns > 0;
+                if (ok) {
+                    value = floor_ns / subject_ns;
+                    std::snprintf(detail, sizeof detail,
+                                  "floor %.1f ms, trellis %.1f ms (%s time), throughput ratio = %.2f (target >= %g)",
+                                  floor_ns / 1e6, subject_ns / 1e6, t.time == target::clock::cpu ? "cpu" : "real",
+                                  value, t.limit);
+                }
+                break;
+            }
+            case target::kind::counter_ratio: {
+                double floor_value = 0, subject_value = 0;
+                ok = rec.median_counter(t.floor, t.counter_name, floor_value) &&
+                     rec.median_counter(t.subject, t.counter_name, subject_value) && floor_value > 0;
+                if (ok) {
+                    value = subject_value / floor_value;
+                    const int used = std::snprintf(detail, sizeof detail, "%s %.0f %s, %s %.0f %s, ratio = %.2f",
+                                                   t.floor.c_str(), floor_value, t.unit.c_str(), t.subject.c_str(),
+                                                   subject_value, t.unit.c_str(), value);
+                    if (!t.info && used > 0 && static_cast<std::size_t>(used) < sizeof detail)
+                        std::snprintf(detail + used, sizeof detail - static_cast<std::size_t>(used), " (target >= %g)",
+                                      t.limit);
+                }
+                break;
+            }
         }
         if (!ok) {
             std::printf("%s: not measured (filtered out or failed)\n", t.label.c_str());
             continue;
         }
-        const bool pass = value <= t.limit;
+        if (t.info) {
+            std::printf("%s: %s INFO\n", t.label.c_str(), detail);
+            continue;
+        }
+        const bool pass = t.direction == target::goal::at_least ? value >= t.limit : value <= t.limit;
         if (!pass) ++missed;
         std::printf("%s: %s %s\n", t.label.c_str(), detail, pass ? "PASS" : "MISS");
     }
