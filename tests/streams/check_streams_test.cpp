@@ -43,11 +43,10 @@ public:
 protected:
     task<> do_send_all(std::span<const std::byte> data) override {
         auto busy = guard_.enter();
-        if (st_->f.send_never_checks_cancellation) {
-            co_await trellis::lowlevel::cancel_shielded_checkpoint();
-        } else {
-            co_await trellis::checkpoint();
-        }
+        // One co_await of either awaiter: clang 14 crashes splitting this
+        // coroutine when the two are awaited in two branches.
+        co_await (st_->f.send_never_checks_cancellation ? trellis::lowlevel::cancel_shielded_checkpoint()
+                                                        : trellis::checkpoint());
         if (st_->sender_closed) {
             if (st_->f.send_works_after_close) co_return;  // the flaw: silently drops the data
             throw trellis::closed_resource_error("toy closed");
