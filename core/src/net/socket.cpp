@@ -86,15 +86,19 @@ void socket::listen(int backlog) {
 }
 
 // The shape every operation shares: cancelled first, then try, wait only
-// on EAGAIN, and let others run after success.
+// on EAGAIN, and let others run after success. An attempt that succeeds
+// after a wait returns at once: the wait already let others run (as in
+// Trio), and a second scheduling step per received message would only
+// slow every server down.
 template <class Attempt>
 static task<ssize_t> nonblocking(const int& fd, bool readable, const char* op, Attempt attempt) {
     co_await checkpoint_if_cancelled();
+    bool waited = false;
     for (;;) {
         if (fd < 0) throw closed_resource_error(std::string("socket::") + op + ": the socket is closed");
         const ssize_t n = attempt(fd);
         if (n >= 0) {
-            co_await lowlevel::cancel_shielded_checkpoint();
+            if (!waited) co_await lowlevel::cancel_shielded_checkpoint();
             co_return n;
         }
         const int err = errno;
@@ -104,6 +108,7 @@ static task<ssize_t> nonblocking(const int& fd, bool readable, const char* op, A
             co_await trellis::wait_readable(fd);
         else
             co_await trellis::wait_writable(fd);
+        waited = true;
     }
 }
 
