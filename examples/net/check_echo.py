@@ -7,13 +7,17 @@ usage: check_echo.py ECHO_SERVER ECHO_CLIENT
    line, and talks to it with Python's socket module: two clients at once,
    a large message, and a half-close (the server must echo everything and
    then close).
-2. Runs the echo client against a socat echo server (if socat is
+2. Starts it again on a UNIX socket (--unix PATH) and checks the echo and
+   the half-close there too.
+3. Runs the echo client against a socat echo server (if socat is
    installed), feeding it stdin and checking its stdout.
 """
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -61,6 +65,36 @@ def check_server(server_exe):
         proc.wait()
 
 
+def check_unix_server(server_exe):
+    directory = tempfile.mkdtemp(prefix="trellis-echo-")
+    path = os.path.join(directory, "echo.sock")
+    proc = subprocess.Popen([server_exe, "--unix", path], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline().strip()
+        if line != "listening on " + path:
+            fail("unexpected first line: %r" % line)
+        payload = bytes(range(256)) * 1024
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(path)
+            s.sendall(payload)
+            s.shutdown(socket.SHUT_WR)
+            got = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        if got != payload:
+            fail("UNIX echo mismatch: sent %d bytes, got %d" % (len(payload), len(got)))
+        print("echo server over a UNIX socket: ok (%d bytes echoed)" % len(payload))
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def check_client(client_exe):
     socat = shutil.which("socat")
     if not socat:
@@ -93,4 +127,5 @@ def check_client(client_exe):
 
 if __name__ == "__main__":
     check_server(sys.argv[1])
+    check_unix_server(sys.argv[1])
     check_client(sys.argv[2])

@@ -1,10 +1,15 @@
-// A TCP echo server: every byte a client sends comes back to it.
+// A TCP or UNIX-socket echo server: every byte a client sends comes back
+// to it.
 //
 //   trellis_echo_server --host 127.0.0.1 --port 0
 //   listening on 127.0.0.1:40123
+//   trellis_echo_server --unix /tmp/echo.sock
+//   listening on /tmp/echo.sock
 //
-// Port 0 picks a free port; the first line on stdout says which. One task
-// per connection (serve_tcp); runs until killed.
+// Port 0 picks a free port; the first line on stdout says which. A UNIX
+// socket path must not exist yet (the server does not remove it on exit).
+// One task per connection (serve_tcp, or serve_listeners on a UNIX
+// listener); runs until killed.
 #include <trellis/net.hpp>
 #include <trellis/trellis.hpp>
 
@@ -12,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -34,18 +40,32 @@ trellis::task<> serve(std::string host, std::uint16_t port) {
     });
 }
 
+// The same over a UNIX socket: serve_listeners on one UNIX listener.
+trellis::task<> serve_unix(std::string path) {
+    co_await trellis::open_nursery([&](trellis::nursery& n) -> trellis::task<> {
+        std::vector<trellis::socket_listener> listeners;
+        listeners.push_back(trellis::open_unix_listener(path));
+        co_await n.start(trellis::serve_listeners<trellis::socket_listener>, echo, std::move(listeners), nullptr);
+        std::printf("listening on %s\n", path.c_str());
+        std::fflush(stdout);
+    });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string host = "127.0.0.1";
+    std::string unix_path;
     long port = 0;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
             host = argv[++i];
         } else if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
             port = std::strtol(argv[++i], nullptr, 10);
+        } else if (std::strcmp(argv[i], "--unix") == 0 && i + 1 < argc) {
+            unix_path = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: %s [--host HOST] [--port PORT]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--host HOST] [--port PORT] | --unix PATH\n", argv[0]);
             return 2;
         }
     }
@@ -54,6 +74,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
+        if (!unix_path.empty()) {
+            trellis::run(serve_unix, unix_path);
+            return 0;
+        }
         trellis::run(serve, host, static_cast<std::uint16_t>(port));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "echo_server: %s\n", e.what());

@@ -516,7 +516,8 @@ trellis::task<> serve_requests(trellis::socket_stream& conn, const server_config
             (void)co_await send_error(conn, got->status, false, false, config.idle_timeout);
             co_return;
         }
-        if (!co_await answer(conn, config, got->req)) co_return;
+        const bool keep_open = co_await answer(conn, config, got->req);
+        if (!keep_open) co_return;
     }
 }
 
