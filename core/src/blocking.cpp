@@ -13,17 +13,17 @@
 namespace trellis::detail {
 
 void block_task(task_state& task, std::coroutine_handle<> resume_point, abort_ref abort) {
-    task.runner_->block(task, resume_point, abort);
+    task.owner->block(task, resume_point, abort);
 }
 
 void raise_resume_error(task_state& t) {
     // The common error is the run's cancellation: throw it without an
     // exception_ptr temporary in this frame (see throw_cancelled).
-    if (t.resume_error_ == t.runner_->cancelled_error()) {
-        t.resume_error_ = nullptr;
+    if (t.resume_error == t.owner->cancelled_error()) {
+        t.resume_error = nullptr;
         throw_cancelled();
     }
-    std::rethrow_exception(std::exchange(t.resume_error_, nullptr));
+    std::rethrow_exception(std::exchange(t.resume_error, nullptr));
 }
 
 namespace {
@@ -32,15 +32,15 @@ std::string type_name(const std::type_info* type) { return type ? demangle(type-
 
 resume_slot* check_reschedule(task_state* t, const std::type_info* value_type, bool with_error) {
     if (!t) throw run_error("lowlevel::reschedule: empty task_handle");
-    if (tls.run != t->runner_)
+    if (tls.run != t->owner)
         throw run_error(
             "lowlevel::reschedule: called from a thread that is not running the task's trellis "
             "run; post the call through trellis::token::run_sync_soon");
-    if (t->phase_ != task_phase::blocked)
+    if (t->phase != task_phase::blocked)
         throw run_error(
             "lowlevel::reschedule: the task is not blocked in wait_task_rescheduled (it is "
             "running, already rescheduled, or finished)");
-    resume_slot* slot = t->resume_slot_;
+    resume_slot* slot = t->value_slot;
     if (with_error) return slot;
     const std::type_info* expected = slot ? slot->type : nullptr;
     const bool same = expected == value_type || (expected && value_type && *expected == *value_type);
@@ -51,8 +51,8 @@ resume_slot* check_reschedule(task_state* t, const std::type_info* value_type, b
 }
 
 void reschedule_checked(task_state* t, std::exception_ptr error) {
-    t->resume_slot_ = nullptr;
-    t->runner_->reschedule(*t, std::move(error));
+    t->value_slot = nullptr;
+    t->owner->reschedule(*t, std::move(error));
 }
 
 }  // namespace trellis::detail

@@ -107,12 +107,12 @@ void scope_access::make_root(cancel_scope& scope, runner& r) noexcept {
 
 void scope_access::attach_task(cancel_scope& s, task_state& t) noexcept {
     s.tasks_.push_back(&t);
-    t.scope_ = &s;
+    t.scope = &s;
 }
 
 void scope_access::detach_task(cancel_scope& s, task_state& t) noexcept {
     s.tasks_.remove(&t);
-    t.scope_ = nullptr;
+    t.scope = nullptr;
 }
 
 void scope_access::enter(cancel_scope& scope, const char* caller) {
@@ -121,8 +121,8 @@ void scope_access::enter(cancel_scope& scope, const char* caller) {
         throw run_error(std::string(caller) +
                         ": this cancel_scope was already entered; a scope can be entered only "
                         "once, so make a new one");
-    runner& r = *t.runner_;
-    cancel_scope& parent = *t.scope_;
+    runner& r = *t.owner;
+    cancel_scope& parent = *t.scope;
     scope.runner_ = &r;
     scope.parent_ = &parent;
     parent.children_.push_back(&scope);
@@ -146,7 +146,7 @@ std::exception_ptr scope_access::exit(cancel_scope& scope, std::exception_ptr er
     task_state& t = *tls.task;
     // Invariant: scopes are left in the reverse order they were entered,
     // and everything that ran inside has finished.
-    assert(t.scope_ == &scope && "trellis bug: cancel scopes exited out of order");
+    assert(t.scope == &scope && "trellis bug: cancel scopes exited out of order");
     assert(scope.children_.empty() && "trellis bug: a scope exited with live child scopes");
     cancel_scope& parent = *scope.parent_;
     detach_task(scope, t);
@@ -179,7 +179,7 @@ void scope_access::recalculate(cancel_scope& scope) {
             s.cancel_called_ || (s.parent_ && s.parent_->effectively_cancelled_ && !s.shield_);
         if (now_cancelled == s.effectively_cancelled_) continue;
         s.effectively_cancelled_ = now_cancelled;
-        if (now_cancelled) s.tasks_.for_each([&](task_state* t) { t->runner_->deliver_cancel(*t); });
+        if (now_cancelled) s.tasks_.for_each([&](task_state* t) { t->owner->deliver_cancel(*t); });
         s.children_.for_each([&](cancel_scope* c) { todo.push_back(c); });
     }
 }
@@ -203,16 +203,16 @@ void scope_access::move_children(cancel_scope& from, cancel_scope& to, task_stat
     });
     for (cancel_scope* c : moved_scopes) recalculate(*c);
     if (to.effectively_cancelled_)
-        for (task_state* t : moved_tasks) t->runner_->deliver_cancel(*t);
+        for (task_state* t : moved_tasks) t->owner->deliver_cancel(*t);
 }
 
 }  // namespace detail
 
 time_point current_effective_deadline() {
     detail::task_state& t = detail::current_task_or_throw("trellis::current_effective_deadline");
-    if (scope_access::effectively_cancelled(*t.scope_)) return neg_inf;
+    if (scope_access::effectively_cancelled(*t.scope)) return neg_inf;
     time_point earliest = inf;
-    for (const cancel_scope* s = t.scope_; s; s = scope_access::parent(*s)) {
+    for (const cancel_scope* s = t.scope; s; s = scope_access::parent(*s)) {
         earliest = std::min(earliest, s->deadline());
         if (s->shield()) break;
     }

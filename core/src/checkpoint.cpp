@@ -13,7 +13,7 @@ void yield_task(std::coroutine_handle<> resume_point, const char* caller) {
     task_state* t = tls.task;
     if (!t) [[unlikely]]
         t = &current_task_or_throw(caller);
-    t->runner_->yield_current(*t, resume_point);
+    t->owner->yield_current(*t, resume_point);
 }
 
 }  // namespace trellis::detail

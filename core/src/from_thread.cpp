@@ -110,9 +110,9 @@ void submit_thread_request(thread_request& request, const token* explicit_token,
                         ": this thread is not running a to_thread::run_sync function, so there is "
                         "no run to call into; pass the run's trellis::token (from "
                         "trellis::current_token()) as the first argument");
-    const token& tok = explicit_token ? *explicit_token : job->token_;
+    const token& tok = explicit_token ? *explicit_token : job->run_token;
     auto handle = std::make_shared<thread_request_handle>(request);
-    if (job && !job->abandon_on_cancel_) {
+    if (job && !job->abandon_on_cancel) {
         tok.run_sync_soon([job = job->shared_from_this(), handle] { job->accept_request(handle); });
     } else {
         tok.run_sync_soon([handle] { serve_in_callback(handle); });

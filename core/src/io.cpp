@@ -9,10 +9,10 @@ namespace trellis {
 
 namespace detail {
 
-void io_awaiter::enqueue(task_state& task) { task.runner_->io().add_waiter(fd_, writable_, task); }
+void io_awaiter::enqueue(task_state& task) { task.owner->io().add_waiter(fd_, writable_, task); }
 
 lowlevel::abort_result io_awaiter::abort(const std::exception_ptr&) noexcept {
-    task_->runner_->io().remove_waiter(fd_, writable_);
+    task_->owner->io().remove_waiter(fd_, writable_);
     return lowlevel::abort_result::succeeded;
 }
 

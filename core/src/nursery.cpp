@@ -41,9 +41,9 @@ void nursery_access::open(nursery& n, const nursery_options& options) {
     task_state& t = current_task_or_throw("trellis::open_nursery");
     scope_access::enter(n.scope_, "trellis::open_nursery");
     n.parent_task_ = &t;
-    n.outer_ = t.innermost_nursery_;
-    n.strict_groups_ = options.strict_exception_groups.value_or(t.runner_->strict_exception_groups());
-    t.innermost_nursery_ = &n;
+    n.outer_ = t.innermost_nursery;
+    n.strict_groups_ = options.strict_exception_groups.value_or(t.owner->strict_exception_groups());
+    t.innermost_nursery = &n;
 }
 
 void nursery_access::check_open(const nursery& n, const char* caller) {
@@ -52,7 +52,7 @@ void nursery_access::check_open(const nursery& n, const char* caller) {
         throw run_error(std::string(caller) +
                         ": called outside a trellis run (from another thread, post through "
                         "trellis::token::run_sync_soon)");
-    if (n.parent_task_->runner_ != r)
+    if (n.parent_task_->owner != r)
         throw run_error(std::string(caller) + ": the nursery belongs to a different trellis run");
     if (n.closed_)
         throw run_error(std::string(caller) +
@@ -61,22 +61,22 @@ void nursery_access::check_open(const nursery& n, const char* caller) {
 }
 
 void nursery_access::add_child(nursery& n, task_state& child) noexcept {
-    child.parent_nursery_ = &n;
+    child.parent_nursery = &n;
     n.children_.push_back(&child);
     scope_access::attach_task(n.scope_, child);
 }
 
 void nursery_access::remove_child(nursery& n, task_state& child) {
-    scope_access::detach_task(*child.scope_, child);
+    scope_access::detach_task(*child.scope, child);
     n.children_.remove(&child);
-    child.parent_nursery_ = nullptr;
-    if (child.exit_error_) add_error(n, child.exit_error_);
+    child.parent_nursery = nullptr;
+    if (child.exit_error) add_error(n, child.exit_error);
     close_if_done(n);
 }
 
 void nursery_access::remove_child_silently(nursery& n, task_state& child) noexcept {
     n.children_.remove(&child);
-    child.parent_nursery_ = nullptr;
+    child.parent_nursery = nullptr;
 }
 
 void nursery_access::add_error(nursery& n, std::exception_ptr error) {
@@ -88,7 +88,7 @@ void nursery_access::close_if_done(nursery& n) {
     if (!n.body_done_ || !n.children_.empty() || n.pending_starts_ > 0) return;
     n.closed_ = true;
     if (task_state* parent = std::exchange(n.waiting_parent_, nullptr))
-        parent->runner_->reschedule(*parent, nullptr);
+        parent->owner->reschedule(*parent, nullptr);
 }
 
 void nursery_access::finish_start(nursery& n) {
@@ -106,7 +106,7 @@ void nursery_access::join_awaiter::await_suspend(std::coroutine_handle<> self) {
         // Nothing to wait for, but leaving a nursery is still a checkpoint:
         // yield now, look for a cancellation in await_resume.
         yielded = true;
-        t.runner_->yield_current(t, self);
+        t.owner->yield_current(t, self);
         return;
     }
     n.waiting_parent_ = &t;
@@ -122,15 +122,15 @@ void nursery_access::join_awaiter::await_suspend(std::coroutine_handle<> self) {
 void nursery_access::join_awaiter::await_resume() {
     if (!yielded) return finish_blocking(*task);
     // The checkpoint's cancellation, recorded rather than thrown.
-    ++task->cancel_points_;
-    if (scope_access::effectively_cancelled(*task->scope_)) add_error(n, task->runner_->cancelled_error());
+    ++task->cancel_points;
+    if (scope_access::effectively_cancelled(*task->scope)) add_error(n, task->owner->cancelled_error());
 }
 
 std::exception_ptr nursery_access::close(nursery& n) noexcept {
     task_state& t = *n.parent_task_;
-    assert(t.innermost_nursery_ == &n && "trellis bug: nurseries closed out of order");
-    t.innermost_nursery_ = n.outer_;
-    std::exception_ptr combined = combine_errors(*t.runner_, std::exchange(n.errors_, {}), n.strict_groups_);
+    assert(t.innermost_nursery == &n && "trellis bug: nurseries closed out of order");
+    t.innermost_nursery = n.outer_;
+    std::exception_ptr combined = combine_errors(*t.owner, std::exchange(n.errors_, {}), n.strict_groups_);
     return scope_access::exit(n.scope_, std::move(combined));
 }
 
@@ -144,7 +144,7 @@ void nursery_access::adopt(nursery& temporary, nursery& target) {
     while (task_state* t = temporary.children_.front()) {
         temporary.children_.remove(t);
         target.children_.push_back(t);
-        t->parent_nursery_ = &target;
+        t->parent_nursery = &target;
     }
     temporary.start_target_ = nullptr;
     scope_access::move_children(temporary.scope_, target.scope_, temporary.parent_task_);

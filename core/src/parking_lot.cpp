@@ -23,7 +23,7 @@ abort_result parking_lot::waiter::abort(const std::exception_ptr&) noexcept {
 
 void parking_lot::check_thread(const char* caller) const {
     waiter* first = waiters_.front();
-    if (first && trellis::detail::current_runner_or_null() != first->task_->runner_)
+    if (first && trellis::detail::current_runner_or_null() != first->task_->owner)
         throw run_error(std::string(caller) +
                         ": called from a thread that is not running the waiters' trellis run; "
                         "post the call through trellis::token::run_sync_soon");
@@ -34,7 +34,7 @@ std::size_t parking_lot::unpark(std::size_t count) {
     std::size_t woken = 0;
     for (; woken < count && !waiters_.empty(); ++woken) {
         waiter* w = waiters_.pop_front();
-        w->task_->runner_->reschedule(*w->task_, nullptr);
+        w->task_->owner->reschedule(*w->task_, nullptr);
     }
     return woken;
 }
@@ -43,7 +43,7 @@ task_handle parking_lot::unpark_one() {
     check_thread("parking_lot::unpark_one");
     waiter* w = waiters_.pop_front();
     if (!w) return {};
-    w->task_->runner_->reschedule(*w->task_, nullptr);
+    w->task_->owner->reschedule(*w->task_, nullptr);
     return task_handle(w->task_);
 }
 

@@ -82,14 +82,14 @@ runner::~runner() {
 void runner::start(std::function<task<>()> main) {
     task_root root = make_task_root(&root_body, this, std::move(main));
     task_state& t = root.release().promise();
-    t.runner_ = this;
-    t.id_ = next_task_id_++;
-    t.name_ = std::make_unique<std::string>("<root>");
+    t.owner = this;
+    t.id = next_task_id_++;
+    t.name = std::make_unique<std::string>("<root>");
     root_ = &t;
     ++tasks_living_;
     scope_access::attach_task(root_scope_, t);
-    t.resume_point_ = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
-    t.phase_ = task_phase::runnable;
+    t.resume_point = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
+    t.phase = task_phase::runnable;
     runq_.push_back(&t);
     notify_instruments(&lowlevel::instrument::task_spawned, lowlevel::task_handle(&t));
     notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
@@ -208,10 +208,10 @@ void runner::check_invariants() const {
         if (!ok) throw std::logic_error(std::string("trellis bug: ") + what);
     };
     for (const task_state* t : runq_)
-        require(t->phase_ == task_phase::runnable, "a task on the run queue is not runnable");
+        require(t->phase == task_phase::runnable, "a task on the run queue is not runnable");
     require(batch_.empty(), "the batch buffer was not cleared");
     if (deadlines_.size() <= 64) require(deadlines_.valid(), "the deadline heap is corrupt");
-    require(root_exited_ || root_ == nullptr || root_->phase_ != task_phase::exited,
+    require(root_exited_ || root_ == nullptr || root_->phase != task_phase::exited,
             "the root task exited without being reported");
 #endif
 }
@@ -219,17 +219,17 @@ void runner::check_invariants() const {
 // ---- Task transitions. ----
 
 void runner::resume(task_state& t) {
-    assert(t.phase_ == task_phase::runnable);
+    assert(t.phase == task_phase::runnable);
     tls.task = &t;
-    t.phase_ = task_phase::running;
+    t.phase = task_phase::running;
     if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::before_task_step, lowlevel::task_handle(&t));
-    t.resume_point_.resume();
+    t.resume_point.resume();
     // The task is still the current one while after_task_step runs.
     if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::after_task_step, lowlevel::task_handle(&t));
     tls.task = nullptr;
-    assert(t.phase_ != task_phase::running &&
+    assert(t.phase != task_phase::running &&
            "trellis bug: a task suspended without going through the scheduler");
-    if (t.phase_ == task_phase::exited) task_exited(t);
+    if (t.phase == task_phase::exited) task_exited(t);
 }
 
 void runner::notify_scheduled(task_state& t) {
@@ -237,31 +237,31 @@ void runner::notify_scheduled(task_state& t) {
 }
 
 void runner::block(task_state& t, std::coroutine_handle<> resume_point, abort_ref abort) {
-    t.resume_point_ = resume_point;
-    t.abort_ = abort;
-    t.phase_ = task_phase::blocked;
-    ++t.schedule_points_;
-    ++t.cancel_points_;
-    if (scope_access::effectively_cancelled(*t.scope_)) deliver_cancel(t);
+    t.resume_point = resume_point;
+    t.on_abort = abort;
+    t.phase = task_phase::blocked;
+    ++t.schedule_points;
+    ++t.cancel_points;
+    if (scope_access::effectively_cancelled(*t.scope)) deliver_cancel(t);
 }
 
 void runner::reschedule(task_state& t, std::exception_ptr error) {
-    if (t.phase_ != task_phase::blocked)
+    if (t.phase != task_phase::blocked)
         throw run_error(
             "lowlevel::reschedule: the task is not blocked in wait_task_rescheduled (it is "
             "running, already rescheduled, or finished)");
-    t.abort_ = {};
-    t.resume_error_ = std::move(error);
-    t.phase_ = task_phase::runnable;
+    t.on_abort = {};
+    t.resume_error = std::move(error);
+    t.phase = task_phase::runnable;
     runq_.push_back(&t);
     if (!instruments_.empty()) notify_instruments(&lowlevel::instrument::task_scheduled, lowlevel::task_handle(&t));
     note_outside_change();
 }
 
 void runner::deliver_cancel(task_state& t) {
-    if (t.phase_ != task_phase::blocked || !t.abort_) return;
+    if (t.phase != task_phase::blocked || !t.on_abort) return;
     // Abort is attempted once per blocking call, whatever it answers.
-    const abort_ref abort = std::exchange(t.abort_, {});
+    const abort_ref abort = std::exchange(t.on_abort, {});
     if (abort.call(abort.self, cancelled_) == lowlevel::abort_result::succeeded)
         reschedule(t, cancelled_);
 }
@@ -269,18 +269,18 @@ void runner::deliver_cancel(task_state& t) {
 // The caller (detail::spawn) has already checked that `into` is open.
 void runner::spawn(nursery& into, task_root root, spawn_name name, bool system) {
     task_state& t = root.release().promise();
-    t.runner_ = this;
-    t.id_ = next_task_id_++;
-    t.origin_ = name.origin;
-    t.origin_is_function_ = name.origin_is_function;
-    if (name.explicit_name) t.name_ = std::make_unique<std::string>(*name.explicit_name);
+    t.owner = this;
+    t.id = next_task_id_++;
+    t.origin = name.origin;
+    t.origin_is_function = name.origin_is_function;
+    if (name.explicit_name) t.name = std::make_unique<std::string>(*name.explicit_name);
     // Task-local values are inherited from whoever spawns the task (a host
     // callback spawning into a nursery passes on the nursery owner's).
     // System tasks start from the run's own (empty) values, as in Trio.
-    if (!system) t.locals_ = (tls.task ? tls.task : nursery_access::parent_task(into))->locals_;
+    if (!system) t.locals = (tls.task ? tls.task : nursery_access::parent_task(into))->locals;
     nursery_access::add_child(into, t);
-    t.resume_point_ = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
-    t.phase_ = task_phase::runnable;
+    t.resume_point = task_root::handle::from_promise(static_cast<task_root::promise_type&>(t));
+    t.phase = task_phase::runnable;
     runq_.push_back(&t);
     ++tasks_living_;
     if (!instruments_.empty()) {
@@ -298,13 +298,13 @@ void runner::task_exited(task_state& t) {
         scope_access::detach_task(root_scope_, t);
         // The main task's own outcome never gets here (run() captures it),
         // so what does is an error with no task to go to.
-        if (!crash_ && t.exit_error_) crash_ = as_internal_error(t.exit_error_, "a system task raised");
+        if (!crash_ && t.exit_error) crash_ = as_internal_error(t.exit_error, "a system task raised");
         root_exited_ = true;
         root_ = nullptr;
         frame.destroy();
         return;
     }
-    nursery_access::remove_child(*t.parent_nursery_, t);
+    nursery_access::remove_child(*t.parent_nursery, t);
     frame.destroy();
 }
 
@@ -430,13 +430,13 @@ void runner::abandon() noexcept {
         runner& r;
         void destroy(task_state& t) {
             // Children live in the nurseries this task has open.
-            for (nursery* n = t.innermost_nursery_; n; n = nursery_access::outer(*n)) {
+            for (nursery* n = t.innermost_nursery; n; n = nursery_access::outer(*n)) {
                 while (task_state* child = nursery_access::first_child(*n)) {
                     destroy(*child);
                 }
             }
-            if (t.parent_nursery_) nursery_access::remove_child_silently(*t.parent_nursery_, t);
-            if (t.scope_) scope_access::detach_task(*t.scope_, t);
+            if (t.parent_nursery) nursery_access::remove_child_silently(*t.parent_nursery, t);
+            if (t.scope) scope_access::detach_task(*t.scope, t);
             task_root::handle::from_promise(static_cast<task_root::promise_type&>(t)).destroy();
         }
     };

@@ -109,9 +109,9 @@ public:
     // The running task yields: running -> runnable. Inline because it is
     // all the scheduler does for a checkpoint, the hottest path there is.
     void yield_current(task_state& t, std::coroutine_handle<> resume_point) {
-        t.resume_point_ = resume_point;
-        t.phase_ = task_phase::runnable;
-        ++t.schedule_points_;
+        t.resume_point = resume_point;
+        t.phase = task_phase::runnable;
+        ++t.schedule_points;
         runq_.push_back(&t);
         if (!instruments_.empty()) notify_scheduled(t);
     }
@@ -219,6 +219,6 @@ public:
     bool abandoning() const noexcept { return abandoning_; }
 };
 
-inline runner& task_runner(task_state& t) noexcept { return *t.runner_; }
+inline runner& task_runner(task_state& t) noexcept { return *t.owner; }
 
 }  // namespace trellis::detail

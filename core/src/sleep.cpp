@@ -12,23 +12,23 @@ namespace detail {
 namespace {
 void wake_sleeper(timer& alarm) {
     auto* t = static_cast<task_state*>(alarm.owner);
-    t->runner_->reschedule(*t, nullptr);
+    t->owner->reschedule(*t, nullptr);
 }
 }  // namespace
 
 sleep_awaiter::~sleep_awaiter() {
-    if (alarm_.armed()) task_->runner_->disarm_timer(alarm_);
+    if (alarm_.armed()) task_->owner->disarm_timer(alarm_);
 }
 
 void sleep_awaiter::enqueue(task_state& task) {
     if (deadline_ == inf) return;
     alarm_.fire = &wake_sleeper;
     alarm_.owner = &task;
-    task.runner_->arm_timer(alarm_, deadline_);
+    task.owner->arm_timer(alarm_, deadline_);
 }
 
 lowlevel::abort_result sleep_awaiter::abort(const std::exception_ptr&) noexcept {
-    task_->runner_->disarm_timer(alarm_);
+    task_->owner->disarm_timer(alarm_);
     return lowlevel::abort_result::succeeded;
 }
 

@@ -7,23 +7,23 @@
 namespace trellis::lowlevel {
 
 std::string task_handle::name() const {
-    if (state_->name_) return *state_->name_;
-    if (!state_->origin_) return "<task>";
-    if (state_->origin_is_function_) {
-        if (auto name = detail::function_name(state_->origin_)) return *name;
+    if (state_->name) return *state_->name;
+    if (!state_->origin) return "<task>";
+    if (state_->origin_is_function) {
+        if (auto name = detail::function_name(state_->origin)) return *name;
         return "<function>";
     }
-    return detail::demangle(static_cast<const std::type_info*>(state_->origin_)->name());
+    return detail::demangle(static_cast<const std::type_info*>(state_->origin)->name());
 }
 
 trellis::nursery* task_handle::eventual_parent_nursery() const noexcept {
-    trellis::nursery* parent = state_->parent_nursery_;
+    trellis::nursery* parent = state_->parent_nursery;
     return parent ? detail::nursery_access::start_target(*parent) : nullptr;
 }
 
 std::vector<trellis::nursery*> task_handle::child_nurseries() const {
     std::vector<trellis::nursery*> result;
-    for (trellis::nursery* n = state_->innermost_nursery_; n; n = detail::nursery_access::outer(*n))
+    for (trellis::nursery* n = state_->innermost_nursery; n; n = detail::nursery_access::outer(*n))
         result.insert(result.begin(), n);
     return result;
 }

@@ -25,9 +25,9 @@ thread_local std::shared_ptr<const task_local_map>* lent_locals = nullptr;
 
 // The map get/set work on: the running task's, else the lent one.
 std::shared_ptr<const task_local_map>& locals_here(const char* caller) {
-    if (task_state* t = tls.task) return t->locals_;
+    if (task_state* t = tls.task) return t->locals;
     if (lent_locals) return *lent_locals;
-    return current_task_or_throw(caller).locals_;  // throws the usual misuse error
+    return current_task_or_throw(caller).locals;  // throws the usual misuse error
 }
 
 }  // namespace
@@ -61,7 +61,7 @@ std::shared_ptr<void> task_local_store(const void* key, std::shared_ptr<void> va
 namespace trellis::lowlevel {
 
 task_locals current_task_locals() {
-    return task_locals(detail::current_task_or_throw("lowlevel::current_task_locals").locals_);
+    return task_locals(detail::current_task_or_throw("lowlevel::current_task_locals").locals);
 }
 
 scoped_task_locals::scoped_task_locals(task_locals values)

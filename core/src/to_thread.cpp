@@ -52,8 +52,8 @@ thread_local detail::thread_job* current_job = nullptr;
 struct forget_waiter_on_exit {
     detail::thread_job& job;
     ~forget_waiter_on_exit() {
-        job.waiter_ = {};
-        job.waiting_ = false;
+        job.waiter = {};
+        job.waiting = false;
     }
 };
 
@@ -70,27 +70,27 @@ thread_job::~thread_job() = default;
 thread_job* current_thread_job() noexcept { return current_job; }
 
 void thread_job::wake_waiter() {
-    if (!waiting_) return;
-    waiting_ = false;
-    lowlevel::reschedule(waiter_);
+    if (!waiting) return;
+    waiting = false;
+    lowlevel::reschedule(waiter);
 }
 
 void thread_job::finish() {
     try {
-        limiter_->release_on_behalf_of(this);
+        limiter->release_on_behalf_of(this);
     } catch (...) {
-        release_error_ = std::current_exception();
+        release_error = std::current_exception();
     }
-    limiter_owner_.reset();
-    finished_ = true;
+    limiter_owner.reset();
+    finished = true;
     wake_waiter();
 }
 
 void thread_job::accept_request(std::shared_ptr<thread_request_handle> request) {
     // Without a waiting task the handle dies here and answers the caller
     // with run_finished_error.
-    if (!waiter_) return;
-    requests_.push_back(std::move(request));
+    if (!waiter) return;
+    requests.push_back(std::move(request));
     wake_waiter();
 }
 
@@ -105,7 +105,7 @@ void work_on(thread_job& job) noexcept {
 
 void report_back(const std::shared_ptr<thread_job>& job) noexcept {
     try {
-        job->token_.run_sync_soon([job] { job->finish(); });
+        job->run_token.run_sync_soon([job] { job->finish(); });
     } catch (...) {
         // The run has finished: whoever waited for this job is gone.
     }
@@ -116,13 +116,13 @@ void report_back(const std::shared_ptr<thread_job>& job) noexcept {
 task<> run_thread_job(std::shared_ptr<thread_job> job, capacity_limiter* limiter, bool abandon_on_cancel) {
     co_await checkpoint_if_cancelled();
     if (!limiter) {
-        job->limiter_owner_ = default_limiter();
-        limiter = job->limiter_owner_.get();
+        job->limiter_owner = default_limiter();
+        limiter = job->limiter_owner.get();
     }
-    job->limiter_ = limiter;
-    job->abandon_on_cancel_ = abandon_on_cancel;
-    job->token_ = current_token();
-    job->locals_ = lowlevel::current_task_locals();
+    job->limiter = limiter;
+    job->abandon_on_cancel = abandon_on_cancel;
+    job->run_token = current_token();
+    job->locals = lowlevel::current_task_locals();
     co_await limiter->acquire_on_behalf_of(job.get());
     try {
         lowlevel::start_thread_soon([job] { work_on(*job); }, [job] { report_back(job); });
@@ -131,28 +131,28 @@ task<> run_thread_job(std::shared_ptr<thread_job> job, capacity_limiter* limiter
         throw;
     }
 
-    job->waiter_ = lowlevel::current_task();
+    job->waiter = lowlevel::current_task();
     forget_waiter_on_exit forget{*job};
     for (;;) {
-        job->waiting_ = true;
+        job->waiting = true;
         co_await lowlevel::wait_task_rescheduled([&job](const std::exception_ptr&) noexcept {
-            if (!job->abandon_on_cancel_) return lowlevel::abort_result::failed;
-            job->waiting_ = false;
-            job->waiter_ = {};
+            if (!job->abandon_on_cancel) return lowlevel::abort_result::failed;
+            job->waiting = false;
+            job->waiter = {};
             return lowlevel::abort_result::succeeded;
         });
-        if (job->finished_) break;
+        if (job->finished) break;
         // Woken for the worker's from_thread calls: serve them here, in
         // this task's cancel scopes. The worker waits for each answer, so
         // there is at most one; loop anyway, it costs nothing.
-        while (!job->requests_.empty()) {
-            auto request = std::move(job->requests_.front());
-            job->requests_.erase(job->requests_.begin());
+        while (!job->requests.empty()) {
+            auto request = std::move(job->requests.front());
+            job->requests.erase(job->requests.begin());
             co_await serve_thread_request(std::move(request));
         }
     }
     // Taken out of the job, which may die on the worker thread.
-    if (auto error = std::exchange(job->release_error_, nullptr)) std::rethrow_exception(error);
+    if (auto error = std::exchange(job->release_error, nullptr)) std::rethrow_exception(error);
 }
 
 }  // namespace detail

@@ -5,16 +5,16 @@
 namespace trellis::detail {
 
 idle_awaiter::~idle_awaiter() {
-    if (waiting_) task_->runner_->remove_idle_waiter(cushion_, ticket_);
+    if (waiting_) task_->owner->remove_idle_waiter(cushion_, ticket_);
 }
 
 void idle_awaiter::enqueue(task_state& task) {
-    ticket_ = task.runner_->add_idle_waiter(cushion_, task);
+    ticket_ = task.owner->add_idle_waiter(cushion_, task);
     waiting_ = true;
 }
 
 lowlevel::abort_result idle_awaiter::abort(const std::exception_ptr&) noexcept {
-    task_->runner_->remove_idle_waiter(cushion_, ticket_);
+    task_->owner->remove_idle_waiter(cushion_, ticket_);
     waiting_ = false;
     return lowlevel::abort_result::succeeded;
 }

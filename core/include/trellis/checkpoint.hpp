@@ -26,8 +26,8 @@ struct [[nodiscard("co_await the checkpoint: on its own the call does nothing")]
     void await_resume() const {
         if (!check_cancel) return;
         task_state& t = *tls.task;
-        ++t.cancel_points_;
-        if (scope_access::effectively_cancelled(*t.scope_)) [[unlikely]]
+        ++t.cancel_points;
+        if (scope_access::effectively_cancelled(*t.scope)) [[unlikely]]
             throw_cancelled();
     }
 };
@@ -38,8 +38,8 @@ struct [[nodiscard("co_await the checkpoint: on its own the call does nothing")]
         task_state* t = tls.task;
         if (!t) [[unlikely]]
             t = &current_task_or_throw("trellis::checkpoint_if_cancelled");
-        ++t->cancel_points_;
-        if (scope_access::effectively_cancelled(*t->scope_)) [[unlikely]]
+        ++t->cancel_points;
+        if (scope_access::effectively_cancelled(*t->scope)) [[unlikely]]
             throw_cancelled();
         return true;
     }

@@ -137,9 +137,9 @@ private:
 
     trellis::cancel_scope scope_;
     detail::task_state* parent_task_ = nullptr;
-    // The next nursery out in the parent task (see task_state::innermost_nursery_).
+    // The next nursery out in the parent task (see task_state::innermost_nursery).
     nursery* outer_ = nullptr;
-    // Invariant: every child task's parent_nursery_ is this.
+    // Invariant: every child task's parent_nursery is this.
     detail::intrusive_list<detail::task_state, detail::in_nursery_tag> children_;
     // Errors of the body and the children, in the order they happened.
     std::vector<std::exception_ptr> errors_;

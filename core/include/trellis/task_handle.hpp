@@ -34,11 +34,11 @@ public:
     // demangled type. Not a checkpoint.
     std::string name() const;
     // A number unique within the run, in spawn order.
-    std::uint64_t id() const noexcept { return state_->id_; }
+    std::uint64_t id() const noexcept { return state_->id; }
     // The nursery this task runs in; null for the root task. For a task
     // started with nursery::start that has not called started() yet, this
     // is start()'s own temporary nursery.
-    trellis::nursery* parent_nursery() const noexcept { return state_->parent_nursery_; }
+    trellis::nursery* parent_nursery() const noexcept { return state_->parent_nursery; }
     // For a task started with nursery::start that has not called started()
     // yet: the nursery it will move into. Null otherwise (as in Trio).
     trellis::nursery* eventual_parent_nursery() const noexcept;

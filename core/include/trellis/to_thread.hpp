@@ -116,27 +116,27 @@ public:
     void wake_waiter();
 
     // Set on the run's thread before the worker starts; read-only after.
-    token token_{nullptr};
+    token run_token{nullptr};
     // The calling task's task-local values, lent to the worker.
-    lowlevel::task_locals locals_;
-    bool abandon_on_cancel_ = false;
-    capacity_limiter* limiter_ = nullptr;
+    lowlevel::task_locals locals;
+    bool abandon_on_cancel = false;
+    capacity_limiter* limiter = nullptr;
     // Keeps the default limiter alive until the token is given back.
-    std::shared_ptr<capacity_limiter> limiter_owner_;
+    std::shared_ptr<capacity_limiter> limiter_owner;
 
     // The rest is touched only on the run's thread.
     // The task waiting for the result; empty once it has given up waiting
     // (abandoned the thread) or its frame is gone.
-    lowlevel::task_handle waiter_;
-    // Invariant: true exactly while waiter_ is blocked in
+    lowlevel::task_handle waiter;
+    // Invariant: true exactly while waiter is blocked in
     // wait_task_rescheduled and nobody has rescheduled it yet.
-    bool waiting_ = false;
+    bool waiting = false;
     // The worker's function has returned and its token is back.
-    bool finished_ = false;
+    bool finished = false;
     // An error giving the limiter token back; replaces the result.
-    std::exception_ptr release_error_;
+    std::exception_ptr release_error;
     // from_thread calls of the worker, to run in the waiting task.
-    std::vector<std::shared_ptr<thread_request_handle>> requests_;
+    std::vector<std::shared_ptr<thread_request_handle>> requests;
 };
 
 template <class R, class F, class... A>
@@ -146,7 +146,7 @@ public:
     // Calls the function, then destroys it and its arguments here, before
     // the result travels back (see "Threads and ownership" above).
     void call() noexcept override {
-        lowlevel::scoped_task_locals lent(locals_);
+        lowlevel::scoped_task_locals lent(locals);
         result_ = call_capturing<R>(*fn_, *args_);
         fn_.reset();
         args_.reset();

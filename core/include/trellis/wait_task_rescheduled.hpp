@@ -64,12 +64,12 @@ auto wait_task_rescheduled(Abort abort_fn) {
         void enqueue(detail::task_state& task) noexcept {
             if constexpr (!std::is_void_v<T>) {
                 slot = {&typeid(T), &value};
-                task.resume_slot_ = &slot;
+                task.value_slot = &slot;
             }
         }
         abort_result abort(const std::exception_ptr& cancel) noexcept {
             const abort_result result = abort_fn(cancel);
-            if (result == abort_result::succeeded) this->task_->resume_slot_ = nullptr;
+            if (result == abort_result::succeeded) this->task_->value_slot = nullptr;
             return result;
         }
         T await_resume() {

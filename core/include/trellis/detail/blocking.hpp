@@ -38,7 +38,7 @@ void block_task(task_state& task, std::coroutine_handle<> resume_point, abort_re
 // from the awaiting coroutine: a throw's cost grows with every frame the
 // unwinder has to walk.
 inline void finish_blocking(task_state& task) {
-    if (task.resume_error_) [[unlikely]]
+    if (task.resume_error) [[unlikely]]
         raise_resume_error(task);
 }
 

@@ -8,7 +8,7 @@
 // transfer without involving the scheduler. Only when a leaf awaitable
 // blocks (wait_task_rescheduled, a checkpoint, a sleep) does control return
 // to the runner; that awaitable records the frame to resume in
-// `resume_point_`.
+// `resume_point`.
 #pragma once
 
 #include <coroutine>
@@ -64,47 +64,47 @@ struct resume_slot {
 enum class task_phase : std::uint8_t {
     runnable,  // on the run queue
     running,   // being resumed by the runner right now
-    blocked,   // suspended in wait_task_rescheduled; abort_ may be set
+    blocked,   // suspended in wait_task_rescheduled; on_abort may be set
     exited,    // the root frame reached final_suspend
 };
 
 class task_state : public list_node<in_nursery_tag>, public list_node<in_scope_tag> {
 public:
     // All fields are touched only on the run's thread.
-    runner* runner_ = nullptr;
-    // Invariant: the task is on parent_nursery_->children_ until it exits.
+    runner* owner = nullptr;
+    // Invariant: the task is on parent_nursery->children_ until it exits.
     // Null for the root task.
-    nursery* parent_nursery_ = nullptr;
-    // Invariant: the task is on scope_->tasks_; scope_ is the innermost
+    nursery* parent_nursery = nullptr;
+    // Invariant: the task is on scope->tasks_; scope is the innermost
     // cancel scope the task is inside (a nursery's scope for a new child).
-    cancel_scope* scope_ = nullptr;
+    cancel_scope* scope = nullptr;
     // The innermost nursery this task has open; the rest via nursery::outer_.
-    nursery* innermost_nursery_ = nullptr;
-    // Invariant: set whenever phase_ is runnable or blocked.
-    std::coroutine_handle<> resume_point_;
+    nursery* innermost_nursery = nullptr;
+    // Invariant: set whenever phase is runnable or blocked.
+    std::coroutine_handle<> resume_point;
     // Invariant: non-null only while blocked and not yet asked to abort.
-    abort_ref abort_;
+    abort_ref on_abort;
     // The error the next resumption raises in the task (set by reschedule).
-    std::exception_ptr resume_error_;
+    std::exception_ptr resume_error;
     // Invariant: non-null only while blocked in a wait that takes a value.
-    resume_slot* resume_slot_ = nullptr;
+    resume_slot* value_slot = nullptr;
     // The error the task's function ended with, if any.
-    std::exception_ptr exit_error_;
+    std::exception_ptr exit_error;
     // What the task was spawned from, for its default name: the address of
-    // a plain function when origin_is_function_, else its callable's
+    // a plain function when origin_is_function, else its callable's
     // std::type_info.
-    const void* origin_ = nullptr;
-    std::unique_ptr<std::string> name_;
+    const void* origin = nullptr;
+    std::unique_ptr<std::string> name;
     // The task-local values this task sees (see task_local.hpp): shared,
     // immutable, replaced on write, inherited by tasks it spawns.
-    std::shared_ptr<const task_local_map> locals_;
-    std::uint64_t id_ = 0;
+    std::shared_ptr<const task_local_map> locals;
+    std::uint64_t id = 0;
     // How often the task has given other tasks a chance to run, and how
     // often it has checked for cancellation (testing::assert_checkpoints).
-    std::uint32_t schedule_points_ = 0;
-    std::uint32_t cancel_points_ = 0;
-    task_phase phase_ = task_phase::runnable;
-    bool origin_is_function_ = false;
+    std::uint32_t schedule_points = 0;
+    std::uint32_t cancel_points = 0;
+    task_phase phase = task_phase::runnable;
+    bool origin_is_function = false;
 };
 
 // The coroutine type of a task's outermost frame. Its promise is the
@@ -125,13 +125,13 @@ public:
         struct final_awaiter {
             bool await_ready() const noexcept { return false; }
             void await_suspend(std::coroutine_handle<promise_type> self) const noexcept {
-                self.promise().phase_ = task_phase::exited;
+                self.promise().phase = task_phase::exited;
             }
             void await_resume() const noexcept {}
         };
         final_awaiter final_suspend() const noexcept { return {}; }
         void return_void() noexcept {}
-        void unhandled_exception() noexcept { exit_error_ = std::current_exception(); }
+        void unhandled_exception() noexcept { exit_error = std::current_exception(); }
     };
     using handle = std::coroutine_handle<promise_type>;
 
@@ -172,7 +172,7 @@ auto run_as_task_body(task<T>&& body) {
         }
         void await_resume() noexcept {
             auto result = task_access<T>::frame(owned).promise().take_outcome();
-            if (result.has_error()) root_->exit_error_ = result.error();
+            if (result.has_error()) root_->exit_error = result.error();
         }
         task_state* root_ = nullptr;
     };
@@ -180,7 +180,7 @@ auto run_as_task_body(task<T>&& body) {
 }
 
 // What a spawned task is called: the name given with trellis::named, else
-// derived from what it was spawned from (see task_state::origin_).
+// derived from what it was spawned from (see task_state::origin).
 struct spawn_name {
     const std::string* explicit_name = nullptr;
     const void* origin = nullptr;

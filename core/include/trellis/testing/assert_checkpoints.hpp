@@ -26,7 +26,7 @@ struct checkpoint_counts {
 };
 inline checkpoint_counts current_checkpoint_counts() {
     const task_state& t = *lowlevel::current_task().state();
-    return {t.schedule_points_, t.cancel_points_};
+    return {t.schedule_points, t.cancel_points};
 }
 }  // namespace trellis::detail
 
