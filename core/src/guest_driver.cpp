@@ -37,9 +37,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -50,8 +54,17 @@
 namespace trellis::detail {
 
 namespace {
-std::function<void(bool, bool)> post_observer;
+// What the exception being handled says, for a message on stderr.
+std::string describe_current_exception() {
+    try {
+        throw;
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
 }
+}  // namespace
 
 // One blocking I/O wait handed to a worker thread, and what it found. The
 // host thread fills in `timeout` and `events` (an empty buffer to reuse)
@@ -147,8 +160,23 @@ private:
         };
     }
 
+    // A host broke guest_host's contract by running our callback on another
+    // thread. Touching the run from here would race with the host thread,
+    // and there is no one to report an error to, so say so and stop.
+    [[noreturn]] static void step_off_host_thread() noexcept {
+        std::fprintf(stderr,
+                     "trellis: a guest run's host ran a posted callback on a thread other than the one that "
+                     "called start_guest_run; guest_host::run_sync_soon_threadsafe and "
+                     "run_sync_soon_not_threadsafe must run callbacks on the host thread. Aborting.\n");
+        std::abort();
+    }
+
+    // The thread rule of guest mode: a step is posted with
+    // run_sync_soon_not_threadsafe only from the host thread, and with
+    // run_sync_soon_threadsafe only from a worker (deliver).
     void post_step_locally() {
-        if (post_observer) post_observer(false, std::this_thread::get_id() == host_thread_);
+        assert(std::this_thread::get_id() == host_thread_ &&
+               "trellis bug: guest_driver posted a local step off the host thread");
         host_.run_sync_soon_not_threadsafe(make_step_callback(nullptr));
     }
 
@@ -157,6 +185,7 @@ private:
     // while the run stays busy (up to busy_slice), then hand the next wait
     // to a worker or, still busy, post the next step.
     void step(std::shared_ptr<io_wait> ended) {
+        if (std::this_thread::get_id() != host_thread_) step_off_host_thread();
         if (state_ != state::running) return;
         if (ended && !take_wait_results(*ended)) return;
         const duration timeout = run_busy_slice();
@@ -271,7 +300,8 @@ private:
     // results, unless the run was torn down meanwhile.
     void deliver(const std::shared_ptr<io_wait>& wait) {
         if (wait->abandoned.load(std::memory_order_acquire)) return;
-        if (post_observer) post_observer(true, std::this_thread::get_id() == host_thread_);
+        assert(std::this_thread::get_id() != host_thread_ &&
+               "trellis bug: guest_driver delivered a wait's result from the host thread");
         host_.run_sync_soon_threadsafe(make_step_callback(wait));
     }
 
@@ -308,16 +338,36 @@ private:
         runner_->finish();
         std::exception_ptr crash = runner_->crash_error();
         tear_down();
-        state_ = state::finished;
-        finish_(crash);
+        report_done(crash);
     }
 
     // An internal failure (epoll itself failing): tear down like an
     // abandonment, but report the error through the done callback.
     void crash_from_driver(std::exception_ptr error) {
+        if (state_ != state::running) return;
         state_ = state::finished;
         tear_down();
-        finish_(error);
+        report_done(error);
+    }
+
+    // Calls the done callback, exactly once per run. It must not throw
+    // (guest.hpp says so): there is nobody left to give the error to, and
+    // letting it into the host loop would unwind through the host's frames
+    // (C frames, for GLib and libevent). So breaking the rule is made loud
+    // and final, as an exception leaving a noexcept function would be, but
+    // with a message that names the done callback.
+    void report_done(std::exception_ptr crash) noexcept {
+        state_ = state::finished;
+        auto finish = std::move(finish_);
+        try {
+            finish(crash);
+        } catch (...) {
+            std::fprintf(stderr,
+                         "trellis: a guest run's done callback threw (%s); done callbacks must not throw: "
+                         "catch inside the callback (outcome::unwrap rethrows the run's error). Terminating.\n",
+                         describe_current_exception().c_str());
+            std::terminate();
+        }
     }
 
     guest_host host_;
@@ -348,10 +398,6 @@ guest_run start_guest(const run_options& options, guest_host host, std::function
 }  // namespace trellis::detail
 
 namespace trellis {
-
-void testing::set_guest_post_observer(std::function<void(bool, bool)> observer) {
-    detail::post_observer = std::move(observer);
-}
 
 bool guest_run::finished() const noexcept { return !driver_ || driver_->finished(); }
 

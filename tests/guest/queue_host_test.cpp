@@ -93,13 +93,6 @@ TEST(QueueHostRuns, RunWhoseHandleIsDroppedStillFinishes) {
     }
 }
 
-namespace {
-std::size_t busy_cache_workers() {
-    auto stats = trellis::lowlevel::current_thread_cache_statistics();
-    return stats.threads - stats.idle_threads;
-}
-}  // namespace
-
 // The blocking wait of an idle guest run happens on a worker borrowed from
 // core's thread cache (the one to_thread uses), which goes back to the
 // cache once the wait has posted its result.
@@ -108,7 +101,7 @@ TEST(QueueHostRuns, AnIdleRunWaitsOnAWorkerBorrowedFromTheThreadCache) {
     trellis::testing::queue_host loop;
     std::optional<trellis::outcome<int>> result;
     trellis::event* wake = nullptr;
-    const std::size_t busy_before = busy_cache_workers();
+    const std::size_t busy_before = conformance::busy_cache_workers();
     auto run = trellis::start_guest_run(loop.host(), [&](trellis::outcome<int> o) { result.emplace(std::move(o)); },
                                         [&]() -> trellis::task<int> {
                                             trellis::event e;
@@ -116,7 +109,7 @@ TEST(QueueHostRuns, AnIdleRunWaitsOnAWorkerBorrowedFromTheThreadCache) {
                                             co_await e.wait();
                                             co_return 3;
                                         });
-    auto worker_waits = [&] { return wake != nullptr && busy_cache_workers() == busy_before + 1; };
+    auto worker_waits = [&] { return wake != nullptr && conformance::busy_cache_workers() == busy_before + 1; };
     for (int i = 0; i < 5000 && !worker_waits(); ++i) loop.run_until(worker_waits, 1ms);
     EXPECT_TRUE(worker_waits());
     loop.post([&] { wake->set(); });  // host code wakes the task; the worker's wait ends early
@@ -124,9 +117,45 @@ TEST(QueueHostRuns, AnIdleRunWaitsOnAWorkerBorrowedFromTheThreadCache) {
     if (result) {
         EXPECT_EQ(result->unwrap(), 3);
     }
-    for (int i = 0; i < 1000 && busy_cache_workers() != busy_before; ++i) std::this_thread::sleep_for(1ms);
-    EXPECT_EQ(busy_cache_workers(), busy_before);
+    for (int i = 0; i < 1000 && conformance::busy_cache_workers() != busy_before; ++i) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(conformance::busy_cache_workers(), busy_before);
     EXPECT_TRUE(run.finished());
+}
+
+// guest_host's contract: callbacks run on the host thread. A host that
+// runs them elsewhere is told so, instead of racing with the host thread.
+TEST(QueueHostRunsDeathTest, AHostRunningAStepOffTheHostThreadAbortsNamingTheContract) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    auto misrouted = [] {
+        trellis::guest_host host;
+        host.run_sync_soon_threadsafe = [](std::function<void()> fn) { std::thread(std::move(fn)).detach(); };
+        (void)trellis::start_guest_run(host, [](trellis::outcome<void>) {}, []() -> trellis::task<> { co_return; });
+        std::this_thread::sleep_for(std::chrono::seconds(10));
+    };
+    EXPECT_DEATH(misrouted(), "must run callbacks on the host thread");
+}
+
+// The done callback runs once even when it breaks the rule and throws
+// (it used to be called a second time with the first call's error, and the
+// program then died with no word on why).
+TEST(QueueHostRunsDeathTest, ADoneCallbackThatThrowsIsCalledOnceAndNamedBeforeTheProgramEnds) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    auto throwing_done = [] {
+        trellis::testing::queue_host loop;
+        bool done = false;
+        (void)trellis::start_guest_run(
+            loop.host(),
+            [&](trellis::outcome<int> o) {
+                std::fprintf(stderr, "[done callback call]\n");
+                done = true;
+                o.unwrap();
+            },
+            []() -> trellis::task<int> { throw std::runtime_error("main failed"); co_return 0; });
+        (void)loop.run_until([&] { return false; }, std::chrono::seconds(10));
+    };
+    EXPECT_DEATH(throwing_done(),
+                 "\\[done callback call\\]\n"
+                 "trellis: a guest run's done callback threw \\(main failed\\); done callbacks must not throw");
 }
 
 }  // namespace queue_host_test

@@ -34,6 +34,10 @@ namespace trellis {
 struct guest_host {
     // Required. Queues fn to run soon on the host thread. trellis calls it
     // only from threads other than the host thread; it must be thread-safe.
+    // Both functions must run fn on the host thread (the one that called
+    // start_guest_run): a step run on any other thread aborts the process
+    // with a message saying so, since the run's state cannot be touched
+    // safely from there.
     std::function<void(std::function<void()>)> run_sync_soon_threadsafe;
     // Optional. The same, called only from the host thread (cheaper posts
     // for hosts that have them). Defaults to run_sync_soon_threadsafe.
@@ -67,21 +71,15 @@ guest_run start_guest(const run_options& options, guest_host host, std::function
                       std::function<void(std::exception_ptr)> finish);
 }  // namespace detail
 
-namespace testing {
-// Test hook: called before every post a guest driver makes, with whether it
-// uses run_sync_soon_threadsafe and whether it is made on the host thread.
-// The conformance suite uses it to prove the thread rule. Pass an empty
-// function to remove it. Not for production use; not thread-safe to change
-// while guest runs are live.
-void set_guest_post_observer(std::function<void(bool threadsafe, bool on_host_thread)> observer);
-}  // namespace testing
-
 // Starts fn(args...) as the main task of a guest run on the calling thread,
 // which must be the host loop's thread. Returns once the run is initialised:
 // current_token(), token::run_sync_soon and lowlevel::spawn_system_task
 // already work from the host thread, before the main task first runs.
-// `done(outcome<R>)` runs on the host thread after the run's state is torn
-// down. Not a checkpoint. Throws what start-up throws (run_error if a run is
+// `done(outcome<R>)` runs once, on the host thread, after the run's state
+// is torn down. It must not throw (catch inside it: outcome::unwrap
+// rethrows the run's error); if it does, trellis says so on stderr and
+// calls std::terminate, as for an exception leaving a noexcept function.
+// Not a checkpoint. Throws what start-up throws (run_error if a run is
 // already active on this thread or run_sync_soon_threadsafe is missing).
 template <class Done, class F, class... A>
     requires(!std::is_same_v<std::decay_t<Done>, run_options>)
