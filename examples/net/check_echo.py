@@ -27,6 +27,18 @@ def fail(msg):
     sys.exit(1)
 
 
+def send_then_read_to_eof(s, payload):
+    """Sends payload, half-closes, and returns everything echoed until EOF."""
+    s.sendall(payload)
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return got
+        got += chunk
+
+
 def check_server(server_exe):
     proc = subprocess.Popen([server_exe, "--host", "127.0.0.1", "--port", "0"],
                             stdout=subprocess.PIPE, text=True)
@@ -39,15 +51,7 @@ def check_server(server_exe):
 
         def talk(payload, results, index):
             with socket.create_connection((host, port), timeout=10) as s:
-                s.sendall(payload)
-                s.shutdown(socket.SHUT_WR)
-                got = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
-                results[index] = got
+                results[index] = send_then_read_to_eof(s, payload)
 
         payloads = [b"hello trellis\n", bytes(range(256)) * 4096]
         results = [None, None]
@@ -77,14 +81,7 @@ def check_unix_server(server_exe):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(10)
             s.connect(path)
-            s.sendall(payload)
-            s.shutdown(socket.SHUT_WR)
-            got = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                got += chunk
+            got = send_then_read_to_eof(s, payload)
         if got != payload:
             fail("UNIX echo mismatch: sent %d bytes, got %d" % (len(payload), len(got)))
         print("echo server over a UNIX socket: ok (%d bytes echoed)" % len(payload))
