@@ -4,6 +4,7 @@
 
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace lowlevel = trellis::lowlevel;
 
@@ -127,5 +128,50 @@ TRELLIS_TEST(RunVar, ATokenCanBeUsedOnceAndOnlyWithItsOwnRunVar) {
     EXPECT_THROW(other.reset(tok), trellis::run_error);
     counter.reset(tok);
     EXPECT_THROW(counter.reset(tok), trellis::run_error);
+    co_return;
+}
+
+namespace {
+// The message of the run_error fn() throws, or "" if it throws none.
+template <class F>
+std::string run_error_message(F fn) {
+    try {
+        fn();
+    } catch (const trellis::run_error& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TRELLIS_TEST(RunVar, ResetWithATokenRestoresThePreviousValueOnceOnly) {
+    auto first = counter.set(1);
+    auto second = counter.set(2);
+    counter.reset(second);
+    EXPECT_EQ(counter.get(), 1);
+    EXPECT_EQ(run_error_message([&] { counter.reset(second); }), "run_var::reset: the token was used already");
+    counter.reset(first);
+    EXPECT_EQ(counter.get(), 0);
+    co_return;
+}
+
+TRELLIS_TEST(RunVar, ResetWithAnotherRunVarsTokenRaisesRunErrorAndChangesNothing) {
+    lowlevel::run_var<int> other(0);
+    auto foreign = other.set(5);
+    counter.set(3);
+    EXPECT_EQ(run_error_message([&] { counter.reset(foreign); }),
+              "run_var::reset: the token was made by another run_var");
+    EXPECT_EQ(counter.get(), 3);
+    other.reset(foreign);  // still usable by its own run_var
+    EXPECT_EQ(other.get(), 0);
+    co_return;
+}
+
+TRELLIS_TEST(RunVar, AMovedFromTokenCountsAsUsed) {
+    auto token = counter.set(1);
+    auto moved = std::move(token);
+    EXPECT_EQ(run_error_message([&] { counter.reset(token); }), "run_var::reset: the token was used already");
+    counter.reset(moved);
+    EXPECT_EQ(counter.get(), 0);
     co_return;
 }

@@ -235,3 +235,21 @@ TRELLIS_TEST(TaskLocal, AFunctionRunByToThreadSeesTheCallersValuesAndItsSetsStay
     EXPECT_EQ(result, 42);
     EXPECT_EQ(var.get(), 41);
 }
+
+TRELLIS_TEST(TaskLocal, ResetWithAnotherTaskLocalsTokenRaisesRunErrorAndChangesNothing) {
+    trellis::task_local<int> var(0);
+    trellis::task_local<int> other(0);
+    auto foreign = other.set(5);
+    var.set(3);
+    std::string message;
+    try {
+        var.reset(foreign);
+    } catch (const trellis::run_error& e) {
+        message = e.what();
+    }
+    EXPECT_EQ(message, "task_local::reset: the token was made by another task_local");
+    EXPECT_EQ(var.get(), 3);
+    other.reset(foreign);
+    EXPECT_EQ(other.get(), 0);
+    co_return;
+}

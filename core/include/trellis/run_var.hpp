@@ -12,6 +12,7 @@
 #include <optional>
 #include <utility>
 
+#include "trellis/detail/reset_token.hpp"
 #include "trellis/errors.hpp"
 
 namespace trellis {
@@ -29,20 +30,7 @@ class run_var {
 public:
     // What set() returns: reset(token) puts back the value that set()
     // replaced. Usable once, with the run_var that made it.
-    class token {
-    public:
-        token(const token&) = delete;
-        token& operator=(const token&) = delete;
-        token(token&& other) noexcept
-            : var_(other.var_), previous_(std::move(other.previous_)), used_(std::exchange(other.used_, true)) {}
-
-    private:
-        friend class run_var;
-        token(const run_var* var, std::shared_ptr<void> previous) : var_(var), previous_(std::move(previous)) {}
-        const run_var* var_;
-        std::shared_ptr<void> previous_;  // null: there was no value
-        bool used_ = false;
-    };
+    using token = detail::reset_token<run_var>;
 
     run_var() = default;
     explicit run_var(T default_value) : default_(std::move(default_value)) {}
@@ -74,11 +62,9 @@ public:
     // a checkpoint. Throws run_error outside a run, if `t` belongs to
     // another run_var, or if it was used already.
     void reset(token& t) {
-        if (t.var_ != this) throw run_error("run_var::reset: the token was made by another run_var");
-        if (t.used_) throw run_error("run_var::reset: the token was used already");
-        auto& slot = detail::run_var_slot(this, "run_var::reset");
-        slot = std::move(t.previous_);
-        t.used_ = true;
+        t.check_usable_by(this, "run_var");
+        auto& slot = detail::run_var_slot(this, "run_var::reset");  // may throw: token still unused
+        slot = t.take_previous();
     }
     // Forgets the value set in this run (get() returns the default again).
     // Not a checkpoint. Throws run_error outside a run.

@@ -17,6 +17,7 @@
 #include <optional>
 #include <utility>
 
+#include "trellis/detail/reset_token.hpp"
 #include "trellis/errors.hpp"
 
 namespace trellis {
@@ -36,20 +37,7 @@ class task_local {
 public:
     // What set() returns: reset(token) puts back the value that set()
     // replaced, in the task that called set(). Usable once.
-    class token {
-    public:
-        token(const token&) = delete;
-        token& operator=(const token&) = delete;
-        token(token&& other) noexcept
-            : var_(other.var_), previous_(std::move(other.previous_)), used_(std::exchange(other.used_, true)) {}
-
-    private:
-        friend class task_local;
-        token(const task_local* var, std::shared_ptr<void> previous) : var_(var), previous_(std::move(previous)) {}
-        const task_local* var_;
-        std::shared_ptr<void> previous_;  // null: there was no value
-        bool used_ = false;
-    };
+    using token = detail::reset_token<task_local>;
 
     task_local() = default;
     explicit task_local(T default_value) : default_(std::move(default_value)) {}
@@ -76,13 +64,12 @@ public:
         return token(this, detail::task_local_store(this, std::make_shared<T>(std::move(value)), "task_local::set"));
     }
     // Puts back this task's value from before the set() that returned `t`.
-    // Not a checkpoint. Throws run_error outside a task, if `t` belongs to
-    // another task_local, or if it was used already.
+    // Not a checkpoint. Throws run_error outside a task (the token is then
+    // used up), if `t` belongs to another task_local, or if it was used
+    // already.
     void reset(token& t) {
-        if (t.var_ != this) throw run_error("task_local::reset: the token was made by another task_local");
-        if (t.used_) throw run_error("task_local::reset: the token was used already");
-        detail::task_local_store(this, std::move(t.previous_), "task_local::reset");
-        t.used_ = true;
+        t.check_usable_by(this, "task_local");
+        detail::task_local_store(this, t.take_previous(), "task_local::reset");
     }
     // Removes this task's value (get() falls back to the default). Not a
     // checkpoint. Throws run_error outside a task.
