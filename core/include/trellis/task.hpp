@@ -51,13 +51,13 @@ public:
         bool await_ready() const noexcept { return false; }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> self) const noexcept {
-            return self.promise().continuation_;
+            return self.promise().continuation;
         }
         void await_resume() const noexcept {}
     };
     final_awaiter final_suspend() const noexcept { return {}; }
 
-    void unhandled_exception() noexcept { error_ = std::current_exception(); }
+    void unhandled_exception() noexcept { error = std::current_exception(); }
 
     template <class A>
     A&& await_transform(A&& awaitable) const noexcept {
@@ -69,8 +69,8 @@ public:
         return std::forward<A>(awaitable);
     }
 
-    std::coroutine_handle<> continuation_;
-    std::exception_ptr error_;
+    std::coroutine_handle<> continuation;
+    std::exception_ptr error;
 };
 
 template <class T>
@@ -85,11 +85,11 @@ public:
     }
 
     outcome<T> take_outcome() {
-        if (error_) return outcome<T>::from_error(std::move(error_));
+        if (error) return outcome<T>::from_error(std::move(error));
         return outcome<T>::from_value(std::move(*value_));
     }
     T take_value() {
-        if (error_) std::rethrow_exception(std::move(error_));
+        if (error) std::rethrow_exception(std::move(error));
         return std::move(*value_);
     }
 
@@ -104,11 +104,11 @@ public:
     void return_void() noexcept {}
 
     outcome<void> take_outcome() {
-        if (error_) return outcome<void>::from_error(std::move(error_));
+        if (error) return outcome<void>::from_error(std::move(error));
         return outcome<void>::from_value();
     }
     void take_value() {
-        if (error_) std::rethrow_exception(std::move(error_));
+        if (error) std::rethrow_exception(std::move(error));
     }
 };
 
@@ -156,7 +156,7 @@ public:
                 return false;
             }
             std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-                frame.promise().continuation_ = caller;
+                frame.promise().continuation = caller;
                 return frame;
             }
             T await_resume() { return frame.promise().take_value(); }
@@ -202,7 +202,7 @@ struct capture_awaiter {
     }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
         auto frame = task_access<T>::frame(owned);
-        frame.promise().continuation_ = caller;
+        frame.promise().continuation = caller;
         return frame;
     }
     outcome<T> await_resume() {

@@ -164,17 +164,17 @@ auto run_as_task_body(task<T>&& body) {
     struct awaiter {
         task<T> owned;
         bool await_ready() const noexcept { return false; }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<task_root::promise_type> root) noexcept {
-            root_ = &root.promise();
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<task_root::promise_type> root_frame) noexcept {
+            root = &root_frame.promise();
             auto frame = task_access<T>::frame(owned);
-            frame.promise().continuation_ = root;
+            frame.promise().continuation = root_frame;
             return frame;
         }
         void await_resume() noexcept {
             auto result = task_access<T>::frame(owned).promise().take_outcome();
-            if (result.has_error()) root_->exit_error = result.error();
+            if (result.has_error()) root->exit_error = result.error();
         }
-        task_state* root_ = nullptr;
+        task_state* root = nullptr;
     };
     return awaiter{std::move(body)};
 }
