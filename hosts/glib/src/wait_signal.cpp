@@ -81,8 +81,13 @@ struct wait_state {
         state->instance_gone = true;  // GObject drops the weak reference itself
         // The object still lives during this notification; on the run's
         // thread, unhook the handler now (a disposed object may linger).
-        if (std::this_thread::get_id() == state->run_thread && state->handler)
-            g_signal_handler_disconnect(object, std::exchange(state->handler, 0));
+        // GObject's own dispose has usually destroyed every handler before
+        // it notifies weak references, and disconnecting a handler that is
+        // gone makes GLib warn, so look first.
+        const gulong handler = std::exchange(state->handler, 0);
+        if (std::this_thread::get_id() == state->run_thread && handler &&
+            g_signal_handler_is_connected(object, handler))
+            g_signal_handler_disconnect(object, handler);
         if (state->fired.exchange(true)) return;
         state->error = std::make_exception_ptr(closed_resource_error(
             "trellis::glib::wait_signal: the object was disposed while waiting for \"" + state->name + "\""));
