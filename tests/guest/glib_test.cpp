@@ -58,6 +58,8 @@ public:
         g_source_unref(timer);
         return pred();
     }
+    // One iteration of the context, without waiting.
+    void iterate_once() { g_main_context_iteration(context_, FALSE); }
     void call_soon(std::function<void()> fn) { attach_callback(context_, g_idle_source_new(), std::move(fn)); }
     void call_later(std::chrono::milliseconds delay, std::function<void()> fn) {
         attach_callback(context_, g_timeout_source_new(static_cast<guint>(delay.count())), std::move(fn));

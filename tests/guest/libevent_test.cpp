@@ -52,6 +52,8 @@ public:
         event_free(timer);
         return pred();
     }
+    // One iteration of the loop, without waiting.
+    void iterate_once() { event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK); }
     void call_soon(std::function<void()> fn) { call_later(0ms, std::move(fn)); }
     void call_later(std::chrono::milliseconds delay, std::function<void()> fn) {
         auto& pending = pending_.emplace_back();

@@ -59,6 +59,8 @@ public:
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
         return app_.run_until(pred, timeout);
     }
+    // One pass of the loop over what is pending, without waiting.
+    void iterate_once() { QCoreApplication::processEvents(); }
     void call_soon(std::function<void()> fn) {
         QMetaObject::invokeMethod(app_.app(), std::move(fn), Qt::QueuedConnection);
     }

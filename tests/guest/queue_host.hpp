@@ -46,6 +46,17 @@ public:
         return true;
     }
 
+    // One iteration of the loop: runs the callbacks queued now (not those
+    // they queue), without waiting for any.
+    void run_pending() {
+        std::deque<std::function<void()>> batch;
+        {
+            std::lock_guard lock(mutex_);
+            batch.swap(queue_);
+        }
+        for (auto& fn : batch) fn();
+    }
+
     // Destroys the loop: pending callbacks are destroyed without running,
     // later posts are dropped.
     void destroy() {

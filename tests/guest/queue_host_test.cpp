@@ -22,6 +22,7 @@ public:
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
         return loop_->run_until(pred, timeout);
     }
+    void iterate_once() { loop_->run_pending(); }
     void call_soon(std::function<void()> fn) { loop_->post(std::move(fn)); }
     void call_later(std::chrono::milliseconds delay, std::function<void()> fn) {
         timers_.emplace_back([this, delay, fn = std::move(fn)]() mutable {
