@@ -44,6 +44,7 @@ TRELLIS_BUILD_PACKAGES=(meson ninja-build g++ pkg-config qt6-base-dev fonts-deja
 # GTK 4 for the GTK example, and an X server for the GUI tests (suite 'gui',
 # which run both examples under their own Xvfb). xauth is for xvfb-run, which
 # the README suggests for running the GTK demo by hand without a display.
-# socat is the echo server the network examples' client is tested against.
+# socat is the echo server the network examples' client is tested against;
+# curl is the client the HTTP example server is tested with.
 TRELLIS_TEST_PACKAGES=("${TRELLIS_BUILD_PACKAGES[@]}" python3 libgtest-dev libgmock-dev libbenchmark-dev
-    libglib2.0-dev libevent-dev libgtk-4-dev xvfb xauth socat)
+    libglib2.0-dev libevent-dev libgtk-4-dev xvfb xauth socat curl)

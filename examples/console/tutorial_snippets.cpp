@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -244,6 +245,29 @@ trellis::task<int> call_back_into_the_run() {
     });
 }
 
+// A thread trellis did not start: a library's callback thread, a QThread.
+void sensor_thread(trellis::token run, int reading, trellis::event& arrived, int& latest) {
+    // Fire and forget: the function runs soon on the run's thread.
+    run.run_sync_soon([reading, &arrived, &latest] {
+        latest = reading;
+        arrived.set();
+    });
+    // Or block this thread until a function has run there, and get its result.
+    bool seen = trellis::from_thread::run_sync(run, [&latest] { return latest != 0; });
+    (void)seen;
+}
+
+trellis::task<int> reading_from_another_thread() {
+    trellis::event arrived;
+    int latest = 0;
+    std::thread sensor(sensor_thread, trellis::current_token(), 42, std::ref(arrived), std::ref(latest));
+    co_await arrived.wait();
+    // Join off the run's thread: the sensor may be waiting for this thread.
+    auto join = [&sensor] { sensor.join(); };
+    co_await trellis::to_thread::run_sync(join);
+    co_return latest;
+}
+
 // ---- task-local values ----
 
 trellis::task_local<std::string> request_id{"none"};
@@ -387,6 +411,8 @@ TRELLIS_TEST(Tutorial, ChannelLoopSumsEveryValue) { EXPECT_EQ(co_await sum_of_pr
 TRELLIS_TEST(Tutorial, ToThreadCountsPrimes) { EXPECT_EQ(co_await primes_without_blocking_the_run(), 1229); }
 
 TRELLIS_TEST(Tutorial, FromThreadRunsOnTheRunsThread) { EXPECT_EQ(co_await call_back_into_the_run(), 42); }
+
+TRELLIS_TEST(Tutorial, AnotherThreadHandsAValueToTheRun) { EXPECT_EQ(co_await reading_from_another_thread(), 42); }
 
 TRELLIS_TEST(Tutorial, TaskLocalIsInheritedNotShared) {
     std::vector<std::string> log;
