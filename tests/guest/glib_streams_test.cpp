@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "stream_checks.hpp"
+#include "glib_loop.hpp"
 
 namespace glib_streams_test {
 
@@ -22,22 +23,8 @@ public:
     void start(Done done, F fn) {
         (void)trellis::glib::start_guest_run(context_, std::move(done), std::move(fn));
     }
-    // Iterates the context until pred() holds or the timeout passes.
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-        bool timed_out = false;
-        GSource* timer = g_timeout_source_new(static_cast<guint>(timeout.count()));
-        g_source_set_callback(
-            timer,
-            [](gpointer flag) -> gboolean {
-                *static_cast<bool*>(flag) = true;
-                return G_SOURCE_REMOVE;
-            },
-            &timed_out, nullptr);
-        g_source_attach(timer, context_);
-        while (!pred() && !timed_out) g_main_context_iteration(context_, TRUE);
-        g_source_destroy(timer);
-        g_source_unref(timer);
-        return pred();
+        return guest_test::run_glib_until(context_, pred, timeout);
     }
 
 private:

@@ -5,6 +5,7 @@
 #include <trellis/testing/mock_clock.hpp>
 
 #include "conformance.hpp"
+#include "glib_loop.hpp"
 
 #include <thread>
 #include <vector>
@@ -43,20 +44,7 @@ public:
         return *run_;
     }
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-        bool timed_out = false;
-        GSource* timer = g_timeout_source_new(static_cast<guint>(timeout.count()));
-        g_source_set_callback(
-            timer,
-            [](gpointer flag) -> gboolean {
-                *static_cast<bool*>(flag) = true;
-                return G_SOURCE_REMOVE;
-            },
-            &timed_out, nullptr);
-        g_source_attach(timer, context_);
-        while (!pred() && !timed_out) g_main_context_iteration(context_, TRUE);
-        g_source_destroy(timer);
-        g_source_unref(timer);
-        return pred();
+        return guest_test::run_glib_until(context_, pred, timeout);
     }
     // One iteration of the context, without waiting.
     void iterate_once() { g_main_context_iteration(context_, FALSE); }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "stream_checks.hpp"
+#include "libevent_loop.hpp"
 
 namespace libevent_streams_test {
 
@@ -29,17 +30,8 @@ public:
     void start(Done done, F fn) {
         (void)trellis::libevent::start_guest_run(base_, std::move(done), std::move(fn));
     }
-    // Runs the base until pred() holds or the timeout passes.
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-        bool timed_out = false;
-        event* timer = evtimer_new(
-            base_, [](evutil_socket_t, short, void* flag) { *static_cast<bool*>(flag) = true; }, &timed_out);
-        const timeval tv{static_cast<time_t>(timeout.count() / 1000),
-                         static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
-        evtimer_add(timer, &tv);
-        while (!pred() && !timed_out) event_base_loop(base_, EVLOOP_ONCE);
-        event_free(timer);
-        return pred();
+        return guest_test::run_libevent_until(base_, pred, timeout);
     }
 
 private:

@@ -11,6 +11,7 @@
 #include <trellis/libevent.hpp>
 
 #include "conformance.hpp"
+#include "libevent_loop.hpp"
 
 namespace libevent_host_test {
 
@@ -43,14 +44,7 @@ public:
         return *run_;
     }
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-        bool timed_out = false;
-        event* timer = evtimer_new(
-            base_, [](evutil_socket_t, short, void* flag) { *static_cast<bool*>(flag) = true; }, &timed_out);
-        const timeval tv = to_timeval(timeout);
-        evtimer_add(timer, &tv);
-        while (!pred() && !timed_out) event_base_loop(base_, EVLOOP_ONCE);
-        event_free(timer);
-        return pred();
+        return guest_test::run_libevent_until(base_, pred, timeout);
     }
     // One iteration of the loop, without waiting.
     void iterate_once() { event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK); }
@@ -61,7 +55,7 @@ public:
         pending.fn = std::move(fn);
         pending.self = std::prev(pending_.end());
         pending.ev = evtimer_new(base_, &fire, &pending);
-        const timeval tv = to_timeval(delay);
+        const timeval tv = guest_test::to_timeval(delay);
         evtimer_add(pending.ev, &tv);
     }
     // An application shutting down: it tells trellis, then frees the base
@@ -81,9 +75,6 @@ private:
         std::list<pending_call>::iterator self;
         event* ev;
     };
-    static timeval to_timeval(std::chrono::milliseconds ms) {
-        return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>(ms.count() % 1000 * 1000)};
-    }
     static void fire(evutil_socket_t, short, void* arg) {
         auto* p = static_cast<pending_call*>(arg);
         auto fn = std::move(p->fn);

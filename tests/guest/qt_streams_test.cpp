@@ -2,11 +2,9 @@
 #include <trellis/qt.hpp>
 
 #include <QCoreApplication>
-#include <QDeadlineTimer>
-#include <QEventLoop>
-#include <QTimer>
 
 #include "stream_checks.hpp"
+#include "qt_loop.hpp"
 
 namespace qt_streams_test {
 
@@ -18,14 +16,8 @@ public:
     void start(Done done, F fn) {
         (void)trellis::qt::start_guest_run(std::move(done), std::move(fn));
     }
-    // Runs the real Qt loop until pred() holds or the timeout passes.
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-        QDeadlineTimer deadline(timeout);
-        QTimer wake;  // makes the blocking processEvents return at the deadline
-        wake.setSingleShot(true);
-        wake.start(timeout);
-        while (!pred() && !deadline.hasExpired()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
-        return pred();
+        return guest_test::run_qt_until(pred, timeout);
     }
 
 private:

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "conformance.hpp"
+#include "qt_loop.hpp"
 
 namespace qt_host_test {
 
@@ -32,14 +33,8 @@ public:
     bool alive() const noexcept { return app_ != nullptr; }
     void destroy() { app_.reset(); }
 
-    // Runs the real Qt loop until pred() holds or the timeout passes.
     bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-        QDeadlineTimer deadline(timeout);
-        QTimer wake;  // makes the blocking processEvents return at the deadline
-        wake.setSingleShot(true);
-        wake.start(timeout);
-        while (!pred() && !deadline.hasExpired()) QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
-        return pred();
+        return guest_test::run_qt_until(pred, timeout);
     }
 
 private:
