@@ -333,6 +333,13 @@ inline int print_summary(const recording_reporter& rec, const std::vector<target
     return missed;
 }
 
+// Defaults for ping-pong programs: more repetitions than usual, since
+// wake-up latencies on a shared machine vary a lot between repetitions.
+inline std::vector<std::string> latency_defaults() {
+    return {"--benchmark_repetitions=15", "--benchmark_enable_random_interleaving=true",
+            "--benchmark_display_aggregates_only=true"};
+}
+
 // main() of every benchmark program. `defaults` are flags applied before
 // the command line's (so the command line wins). Exits 0 even when a
 // target is missed: the summary says so, and noisy machines should not

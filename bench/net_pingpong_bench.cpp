@@ -105,10 +105,8 @@ BENCHMARK(trellis_socket_stream_ping_pong)->UseRealTime();
 }  // namespace
 
 int main(int argc, char** argv) {
-    // As pingpong_bench: more repetitions, wake-up latencies vary a lot.
     return bench::run_main(argc, argv,
                            {bench::target::ratio("TCP socket_stream ping-pong", "floor_raw_epoll_tcp_ping_pong",
                                                  "trellis_socket_stream_ping_pong", 1.2)},
-                           {"--benchmark_repetitions=15", "--benchmark_enable_random_interleaving=true",
-                            "--benchmark_display_aggregates_only=true"});
+                           bench::latency_defaults());
 }

@@ -105,11 +105,8 @@ BENCHMARK(trellis_ping_pong);
 }  // namespace
 
 int main(int argc, char** argv) {
-    // More repetitions than the default: wake-up latencies on a shared
-    // machine vary a lot from one repetition to the next.
     return bench::run_main(argc, argv,
                            {bench::target::ratio("socketpair ping-pong", "floor_raw_epoll_ping_pong",
                                                  "trellis_ping_pong", 1.25)},
-                           {"--benchmark_repetitions=15", "--benchmark_enable_random_interleaving=true",
-                            "--benchmark_display_aggregates_only=true"});
+                           bench::latency_defaults());
 }
