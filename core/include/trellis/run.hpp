@@ -25,6 +25,19 @@
 
 namespace trellis {
 
+// How a guest run waits for I/O when it has nothing to run (see guest.hpp).
+// trellis::run ignores it: it always blocks in epoll on its own thread.
+enum class guest_io_mode : unsigned char {
+    // A worker thread blocks in epoll and posts the result to the host
+    // loop. Works on every host; the default.
+    worker_thread,
+    // The host loop itself watches the run's epoll fd and its next
+    // deadline (a QSocketNotifier and a QTimer, a GSource, libevent
+    // events): no thread, no cross-thread post. Needs a host that provides
+    // guest_host::make_native_waiter (the Qt, GLib and libevent adapters do).
+    host_native,
+};
+
 struct run_options {
     // The clock the run reads time from; null means trellis::system_clock.
     std::shared_ptr<trellis::clock> clock;
@@ -34,6 +47,10 @@ struct run_options {
     // error; when false (the default, as in Trio 0.22) a single error is
     // raised as itself. A nursery can override it (nursery_options).
     bool strict_exception_groups = false;
+    // Guest runs only: how the run waits for I/O (see guest_io_mode).
+    // start_guest_run throws run_error if host_native is asked of a host
+    // without native waiting.
+    guest_io_mode guest_io = guest_io_mode::worker_thread;
 };
 
 namespace detail {
