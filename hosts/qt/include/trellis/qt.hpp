@@ -48,11 +48,13 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
 #include "trellis/cancel_scope.hpp"
+#include "trellis/clock.hpp"
 #include "trellis/detail/host_adapter.hpp"
 #include "trellis/errors.hpp"
 #include "trellis/guest.hpp"
@@ -93,8 +95,9 @@ private:
 // True when the calling thread is already inside a Qt event loop.
 bool in_event_loop() noexcept;
 // Runs the application's loop, then (if the run is not done yet) a nested
-// loop until `done` is true, after calling `cancel`.
-void run_application_loop(const bool& done, const std::function<void()>& cancel);
+// loop until `done` is true, after calling `cancel`. Returns the code the
+// application's loop ended with (QCoreApplication::exit's argument).
+int run_application_loop(const bool& done, const std::function<void()>& cancel);
 // Stops whichever loop run_application_loop is in.
 void quit_application_loop();
 
@@ -204,14 +207,25 @@ guest_run start_guest_run(Done done, F fn, A... args) {
 // QCoreApplication::exec() and quits it when the run is over, then returns
 // fn's value or rethrows its error. Call it from main(), after creating the
 // application and before its loop runs. If the loop ends first
-// (QCoreApplication::quit(), the last window closed), the main task is
-// cancelled and run() keeps the loop going until the run is over; a void fn
-// then returns normally, any other throws run_error, having no value to
-// return. Throws run_error as start_guest_run does, and when the thread is
-// already inside a Qt event loop (use start_guest_run there).
+// (QCoreApplication::exit(code), quit(), the last window closed), the main
+// task is cancelled and run() keeps the loop going until the run is over.
+// A fn that returns nothing (task<>) makes run() return an int for main()
+// to return: the code the application passed to QCoreApplication::exit()
+// when the loop ended first, or 0 when the main task finished first. A fn
+// with a value returns it; if the loop ended first it throws run_error,
+// having no value to return. Throws run_error as start_guest_run does, and
+// when the thread is already inside a Qt event loop (use start_guest_run
+// there).
+//
+//   int main(int argc, char** argv) {
+//       QApplication app(argc, argv);
+//       return trellis::qt::run(main_task);  // task<> main_task(): exit code
+//   }
 template <class F, class... A>
     requires(!trellis::detail::is_run_options_v<F>)
-auto run(const run_options& options, F fn, A... args) -> trellis::detail::async_result_t<F, A...> {
+auto run(const run_options& options, F fn, A... args)
+    -> std::conditional_t<std::is_void_v<trellis::detail::async_result_t<F, A...>>, int,
+                          trellis::detail::async_result_t<F, A...>> {
     static_assert(trellis::detail::check_async_callable<F, A...>());
     using R = trellis::detail::async_result_t<F, A...>;
     if (detail::in_event_loop())
@@ -240,14 +254,21 @@ auto run(const run_options& options, F fn, A... args) -> trellis::detail::async_
         done = true;
         detail::quit_application_loop();
     }, main);
-    detail::run_application_loop(done, [&] { app_lifetime.cancel(); });
-    return result.unwrap();
+    const int exit_code = detail::run_application_loop(done, [&] { app_lifetime.cancel(); });
+    if constexpr (std::is_void_v<R>) {
+        result.unwrap();
+        return exit_code;  // 0 when the main task finished first: run() then quits with exit(0)
+    } else {
+        return result.unwrap();
+    }
 }
 
 // The same with default run options.
 template <class F, class... A>
     requires(!trellis::detail::is_run_options_v<F>)
-auto run(F fn, A... args) -> trellis::detail::async_result_t<F, A...> {
+auto run(F fn, A... args)
+    -> std::conditional_t<std::is_void_v<trellis::detail::async_result_t<F, A...>>, int,
+                          trellis::detail::async_result_t<F, A...>> {
     return qt::run(run_options{}, std::move(fn), std::move(args)...);
 }
 
@@ -266,9 +287,34 @@ auto wait_signal(Sender* sender, Ret (Class::*signal)(Args...)) {
     return detail::wait_signal_as(static_cast<args*>(nullptr), sender, signal);
 }
 
+// co_await wait_signal(sender, &Class::signal, 500ms): the same, giving up
+// after `timeout` (on the run's clock, so a mock clock drives it): throws
+// too_slow_error if no emission came in time, and is then disconnected. A
+// checkpoint. Throws std::invalid_argument at once for a negative timeout
+// (as fail_after does), and what the form without a timeout throws.
+template <class Sender, class Class, class Ret, class... Args>
+    requires std::is_base_of_v<QObject, Class> && std::is_base_of_v<Class, Sender>
+auto wait_signal(Sender* sender, Ret (Class::*signal)(Args...), duration timeout) {
+    if (timeout < duration::zero())
+        throw std::invalid_argument("trellis::qt::wait_signal: the timeout is negative; pass zero or more");
+    auto wait = [](Sender* s, Ret (Class::*sig)(Args...)) { return qt::wait_signal(s, sig); };
+    return fail_after(timeout, wait, sender, signal);
+}
+
 // Cancels `scope` when `object` is destroyed, for as long as this guard
 // lives; destroying the guard disconnects. A null object counts as already
-// destroyed: the scope is cancelled at once. Declare the guard after the
+// destroyed: the scope is cancelled at once.
+//
+// When it cancels: from QObject::destroyed, which Qt emits when the object
+// is already half destroyed (a widget's own members and children are gone
+// or going), and the cancelled work runs its cleanup later still, after
+// the object's memory is freed. Cleanup after this cancellation must not
+// touch the object (nor its children): use it for work that only feeds an
+// object, and for windows whose cleanup touches them (re-enabling a
+// button, say) use cancel_on_close (trellis/qt/cancel_on_close.hpp), which
+// cancels on the close request while the window is still alive.
+//
+// Declare the guard after the
 // scope (it must not outlive it); construct and destroy it on the run's
 // thread, where the cancellation is delivered even if the object dies on
 // another thread. Not a checkpoint. Throws run_error for a null object off
@@ -288,7 +334,11 @@ private:
 };
 
 // Runs fn(args...) in a cancel scope that is cancelled if `object` is
-// destroyed: work on behalf of a window or a widget stops when it closes.
+// destroyed: work on behalf of an object stops when the object goes. As
+// with cancel_on_destroy, the cancellation comes after the object is
+// destroyed, so fn's cleanup must not touch it; run_until_closed
+// (trellis/qt/cancel_on_close.hpp) is the form for windows whose cleanup
+// does.
 // Returns like move_on_after: for a void fn, true if fn finished and false
 // if the object's destruction cut it short; otherwise the value, or
 // std::nullopt if cut short. A null object counts as already destroyed.
