@@ -21,6 +21,7 @@
 //  * The heartbeat label keeps ticking while `crunch` computes on a worker
 //    thread (trellis::to_thread::run_sync): the GUI thread never blocks.
 #include <trellis/qt.hpp>
+#include <trellis/qt/signal_channel.hpp>
 #include <trellis/trellis.hpp>
 
 #include <QApplication>
@@ -281,10 +282,12 @@ task<> run_batch(jobs_window& w, std::shared_ptr<batch> b) {
 
 // "Start all", awaited rather than connected: the loop reads top to bottom
 // (wait for a click, run a batch, wait again), and while a batch runs there
-// is no handler that could start a second one.
+// is no handler that could start a second one. The clicks come through a
+// signal channel, so a click made before the loop first waits (or between
+// two waits) is kept, not lost as with wait_signal.
 task<> start_all_loop(jobs_window& w) {
-    for (;;) {
-        co_await trellis::qt::wait_signal(w.start_all, &QPushButton::clicked);
+    auto clicks = trellis::qt::signal_channel(w.start_all, &QPushButton::clicked);
+    while (co_await clicks.next()) {
         w.current_batch =
             std::make_shared<batch>(trellis::current_time() + std::chrono::seconds(w.timeout->value()));
         w.start_all->setEnabled(false);
