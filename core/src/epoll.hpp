@@ -47,6 +47,10 @@ public:
     // Wakes both waiters of fd with closed_resource_error and drops fd.
     void notify_closing(int fd, runner& r);
 
+    // The epoll instance itself, for a host loop to watch (host-native
+    // guest runs): readable when a wait() would find something.
+    int fd() const noexcept { return epfd_; }
+
     // How many tasks wait on an fd, in either direction.
     std::size_t waiter_count() const noexcept { return waiters_; }
     // How many of them wait to read, and to write (scans every fd: for

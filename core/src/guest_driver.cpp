@@ -1,39 +1,60 @@
-// The guest driver: runs the runner's steps as callbacks on a host loop and
-// hands the blocking I/O wait to one worker thread.
+// The guest driver: runs the runner's steps as callbacks on a host loop,
+// and waits for I/O in one of two ways (run_options::guest_io): on one
+// worker thread (the default), or through the host loop itself
+// (host-native mode).
 //
 // The chain of control. At any moment exactly one of these holds the run's
-// next step: a step callback posted to the host, or the worker's in-flight
-// wait, which ends by posting a step callback. So steps never overlap, and
-// a wait never overlaps a step (the thread rule of DESIGN §3).
+// next step: a step callback posted to the host, the worker's in-flight
+// wait, which ends by posting a step callback, or (host-native mode) the
+// armed native waiter, whose readiness callback runs the step. So steps
+// never overlap, and a wait never overlaps a step (the thread rule of
+// DESIGN §3).
 //
 //   step (host thread) --nothing runnable, nothing ready--> worker waits
-//        ^    |                                                 |
-//        |    +--runnable or ready: post locally---+            |
-//        +-------------------------------------------<---------+ posts back
+//        ^    |     \                                          |
+//        |    |      +--(host-native)--> host watches epoll fd  |
+//        |    |                          + deadline timer       |
+//        |    +--runnable or ready: post locally---+     |      |
+//        +-------------------------------------------<---+------+ posts back
+//                                          (native: runs the step directly)
 //
-// Before handing the wait to the worker, the step polls epoll without
-// blocking on the host thread; a busy run never involves the thread. A busy
-// run also keeps stepping within one host callback for up to a slice of
-// time (busy_slice), then posts its next step and lets the host run.
+// Before waiting, the step polls epoll without blocking on the host thread;
+// a busy run never involves the thread or the host's watch. A busy run also
+// keeps stepping within one host callback for up to a slice of time
+// (busy_slice), then posts its next step and lets the host run.
 //
-// The worker is a thread of core's thread cache (lowlevel::start_thread_soon),
-// borrowed for one wait at a time. Everything about a wait travels in one
-// io_wait object: the timeout goes to the worker with it, and the events
-// (or the error) come back with it inside the step message the worker
-// posts. The driver keeps only a pointer to the wait in flight, which is
-// also how teardown finds a worker to wake.
+// Worker mode. The worker is a thread of core's thread cache
+// (lowlevel::start_thread_soon), borrowed for one wait at a time.
+// Everything about a wait travels in one io_wait object: the timeout goes to
+// the worker with it, and the events (or the error) come back with it
+// inside the step message the worker posts. The driver keeps only a pointer
+// to the wait in flight, which is also how teardown finds a worker to wake.
 //
-// Host code that changes the scheduler's plans while the worker waits (an
+// Host-native mode. At start the host makes a native_waiter on the epoll fd
+// (guest.hpp states its contract). An idle step arms it with the timeout
+// to the next deadline; when the epoll fd turns readable or the timeout
+// passes, the host loop calls native_ready on the host thread, which polls
+// epoll with timeout zero (the epoll fd is level-triggered, so nothing is
+// lost) and steps. No thread, no cross-thread post. The waiter lives from
+// start to teardown and is destroyed before the epoll fd closes; the driver
+// holds itself (self_) meanwhile, as a worker's job holds it in worker
+// mode.
+//
+// Host code that changes the scheduler's plans while the run waits (an
 // event set from a Qt slot, a deadline moved) calls
-// runner::note_outside_change, which writes the entry queue's eventfd; the
-// worker's epoll_wait returns and the next step sees the change.
+// runner::note_outside_change, which writes the entry queue's eventfd
+// while a wait is in flight (worker or native); the worker's epoll_wait
+// returns, or the epoll fd turns readable and the host's watch fires, and
+// the next step sees the change. token::run_sync_soon from other threads
+// writes the same eventfd.
 //
 // Abandonment. Every posted step callback carries a ticket. A ticket that
 // dies without having run means the host destroyed our callback: the host
 // loop is gone. The adapter reports the same through guest_run::host_gone()
-// when the worker holds the chain. Either way the run is torn down on the
-// host thread: the worker is stopped, every task frame destroyed unresumed,
-// and the done callback is not called.
+// when the worker or the native waiter holds the chain. Either way the run
+// is torn down on the host thread: the worker is stopped or the waiter
+// destroyed, every task frame destroyed unresumed, and the done callback is
+// not called.
 
 #include <algorithm>
 #include <atomic>
@@ -90,7 +111,8 @@ public:
         : host_(std::move(host)),
           finish_(std::move(finish)),
           host_thread_(std::this_thread::get_id()),
-          runner_(std::make_unique<runner>(options)) {
+          runner_(std::make_unique<runner>(options)),
+          native_(options.guest_io == guest_io_mode::host_native) {
         if (!host_.run_sync_soon_not_threadsafe) host_.run_sync_soon_not_threadsafe = host_.run_sync_soon_threadsafe;
     }
 
@@ -112,8 +134,18 @@ public:
     }
 
     void start(std::function<task<>()> main) {
+        if (native_) {
+            // The waiter's callback holds only a raw pointer: the driver
+            // owns the waiter, and keeps itself alive through self_ while
+            // the run lives (as a worker's job does in worker mode), so
+            // that the run needs no guest_run handle.
+            waiter_ = host_.make_native_waiter(runner_->io().fd(), [this] { native_ready(); });
+            if (!waiter_)
+                throw run_error("trellis::start_guest_run: guest_host::make_native_waiter returned no waiter");
+        }
         runner_->start(std::move(main));
         post_step_locally();
+        if (native_) self_ = shared_from_this();
     }
 
     bool finished() const noexcept { return state_ != state::running; }
@@ -192,6 +224,8 @@ private:
         if (state_ != state::running) return;  // completed or crashed
         if (timeout == duration::zero() || !events_.empty())
             post_step_locally();
+        else if (native_)
+            arm_native_wait(timeout);
         else
             hand_wait_to_worker(timeout);
     }
@@ -296,6 +330,54 @@ private:
         }
     }
 
+    // Phase 3, idle, in host-native mode: the host loop watches the epoll
+    // fd and the deadline (native_waiter) and calls native_ready. Host code
+    // that changes the run's plans meanwhile goes through
+    // runner::note_outside_change, which writes the entry queue's eventfd
+    // while the wait-in-flight flag is set: that makes the epoll fd
+    // readable, so the host's watch fires, as the worker's epoll_wait
+    // would return. Token posts from other threads write the same eventfd.
+    void arm_native_wait(duration timeout) {
+        runner_->before_io_wait(timeout);
+        native_timeout_ = timeout;
+        native_armed_ = true;
+        runner_->set_wait_in_flight(true);
+        try {
+            waiter_->arm(timeout);
+        } catch (...) {
+            disarm_native_wait();
+            crash_from_driver(std::current_exception());
+        }
+    }
+
+    void disarm_native_wait() noexcept {
+        if (!native_armed_) return;
+        native_armed_ = false;
+        if (waiter_) waiter_->disarm();
+        if (runner_) runner_->set_wait_in_flight(false);
+    }
+
+    // The host's watch fired (host thread, inside the host loop): the
+    // epoll fd is readable or the deadline has come. Collect the ready
+    // events without blocking, then step as for any other step. The waiter
+    // may be destroyed in here (the run completes); nothing of it is
+    // touched afterwards.
+    void native_ready() {
+        if (std::this_thread::get_id() != host_thread_) step_off_host_thread();
+        if (state_ != state::running || !native_armed_) return;
+        auto keep = shared_from_this();  // completion drops self_
+        native_armed_ = false;
+        runner_->set_wait_in_flight(false);
+        runner_->after_io_wait(native_timeout_);
+        try {
+            runner_->io().wait(duration::zero(), events_);
+        } catch (...) {
+            crash_from_driver(std::current_exception());
+            return;
+        }
+        step(nullptr);
+    }
+
     // On the worker, after the wait: posts the step message with the
     // results, unless the run was torn down meanwhile.
     void deliver(const std::shared_ptr<io_wait>& wait) {
@@ -329,8 +411,20 @@ private:
         runner_->set_wait_in_flight(false);
     }
 
+    // Destroys the native waiter (if any) before the epoll fd it watches
+    // closes, and drops the run's hold on itself. Host thread.
+    void stop_native_wait() noexcept {
+        disarm_native_wait();
+        waiter_.reset();
+        // Dropped last: this may be the driver's last reference, but every
+        // caller holds another while it still runs (the step's ticket,
+        // native_ready's `keep`, the guest_run of host_gone).
+        self_.reset();
+    }
+
     void tear_down() noexcept {
         stop_wait_in_flight();
+        stop_native_wait();
         runner_.reset();  // destroys every task frame, closes the token, unbinds the thread
     }
 
@@ -383,6 +477,17 @@ private:
     std::vector<epoll_event> events_;
     // A buffer to lend the next wait, so waits do not allocate.
     std::vector<epoll_event> spare_events_;
+    // Host-native mode (run_options::guest_io). Host thread only.
+    const bool native_;
+    // Invariant: waiter_ is set exactly while a host-native run lives
+    // (from start to teardown), and so is self_.
+    std::unique_ptr<native_waiter> waiter_;
+    std::shared_ptr<guest_driver> self_;
+    // Invariant: native_armed_ is true exactly while the waiter is armed
+    // (between arm_native_wait and native_ready or a disarm), and then the
+    // runner's wait-in-flight flag is set too. Never true with in_flight_.
+    bool native_armed_ = false;
+    duration native_timeout_{};
     state state_ = state::running;
 };
 
@@ -390,6 +495,11 @@ guest_run start_guest(const run_options& options, guest_host host, std::function
                       std::function<void(std::exception_ptr)> finish) {
     if (!host.run_sync_soon_threadsafe)
         throw run_error("trellis::start_guest_run: the host must provide run_sync_soon_threadsafe");
+    if (options.guest_io == guest_io_mode::host_native && !host.make_native_waiter)
+        throw run_error(
+            "trellis::start_guest_run: run_options::guest_io is guest_io_mode::host_native, but this host "
+            "provides no guest_host::make_native_waiter; use guest_io_mode::worker_thread (the default) on "
+            "this host, or a host adapter with native waiting (trellis::qt, trellis::glib, trellis::libevent)");
     auto driver = std::make_shared<guest_driver>(options, std::move(host), std::move(finish));
     driver->start(std::move(main));
     return guest_run(driver);

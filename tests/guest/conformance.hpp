@@ -11,6 +11,11 @@
 //       the same after a real-time delay (the host's timer);
 //   void destroy_loop()
 //       destroys the host loop as an application shutting down would.
+//
+// The suite runs once per host and I/O mode: H as it is (the worker-thread
+// wait, the default), and native_mode<H> (host-native waiting, for hosts
+// that provide it). The tests are the same in both modes, except the two
+// about where an idle run waits, each of which skips in the other mode.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -25,6 +30,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <trellis/guest.hpp>
 #include <trellis/trellis.hpp>
@@ -52,6 +58,28 @@ using trellis::task;
 inline std::size_t busy_cache_workers() {
     auto stats = trellis::lowlevel::current_thread_cache_statistics();
     return stats.threads - stats.idle_threads;
+}
+
+// A host fixture whose runs wait for I/O natively, on the host loop
+// (run_options::guest_io = host_native), whatever options a test passes.
+template <class H>
+class native_mode : public H {
+public:
+    static constexpr trellis::guest_io_mode io_mode = trellis::guest_io_mode::host_native;
+    template <class Done, class F>
+    trellis::guest_run start(trellis::run_options options, Done done, F fn) {
+        options.guest_io = io_mode;
+        return H::start(options, std::move(done), std::move(fn));
+    }
+};
+
+// The I/O mode of a fixture's runs.
+template <class H>
+constexpr trellis::guest_io_mode io_mode_of() {
+    if constexpr (requires { H::io_mode; })
+        return H::io_mode;
+    else
+        return trellis::guest_io_mode::worker_thread;
 }
 
 // The thread rule (steps posted with run_sync_soon_not_threadsafe only from
@@ -92,6 +120,8 @@ TYPED_TEST_P(GuestConformance, TrivialErrorReachesTheDoneCallback) {
 }
 
 TYPED_TEST_P(GuestConformance, SocketpairIoWaitsOnTheWorkerThread) {
+    if (io_mode_of<TypeParam>() != trellis::guest_io_mode::worker_thread)
+        GTEST_SKIP() << "about the worker-thread wait; SocketpairIoWaitsOnTheHostLoopWithNoWorker is its counterpart";
     int fds[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
     std::optional<char> got;
@@ -120,6 +150,46 @@ TYPED_TEST_P(GuestConformance, SocketpairIoWaitsOnTheWorkerThread) {
     writer.join();
     EXPECT_EQ(got.value_or(0), 'x');
     EXPECT_TRUE(worker_waited.load()) << "the wait never went to a worker thread";
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TYPED_TEST_P(GuestConformance, SocketpairIoWaitsOnTheHostLoopWithNoWorker) {
+    if (io_mode_of<TypeParam>() != trellis::guest_io_mode::host_native)
+        GTEST_SKIP() << "about the host-native wait; SocketpairIoWaitsOnTheWorkerThread is its counterpart";
+    int fds[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    std::optional<char> got;
+    // The task says when it is about to block on the socket; a while
+    // later, with the run idle, no worker of the thread cache may be busy
+    // (in worker mode one would hold the run's wait), and the byte written
+    // then must still wake the task through the host loop.
+    std::atomic<bool> about_to_wait{false};
+    std::atomic<bool> no_worker_while_idle{false};
+    std::thread writer([&] {
+        const auto give_up = std::chrono::steady_clock::now() + this->bound;
+        while (!about_to_wait && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
+        std::this_thread::sleep_for(20ms);
+        no_worker_while_idle = about_to_wait && busy_cache_workers() == 0;
+        char c = 'y';
+        EXPECT_EQ(::write(fds[1], &c, 1), 1);
+    });
+    const auto host_thread = std::this_thread::get_id();
+    bool read_on_host = false;
+    this->host.start({}, [&](trellis::outcome<char> o) { got = o.unwrap(); },
+                     [&]() -> task<char> {
+                         about_to_wait = true;
+                         co_await trellis::wait_readable(fds[0]);
+                         read_on_host = std::this_thread::get_id() == host_thread;
+                         char c = 0;
+                         EXPECT_EQ(::read(fds[0], &c, 1), 1);
+                         co_return c;
+                     });
+    EXPECT_TRUE(this->host.run_until([&] { return got.has_value(); }, this->bound));
+    writer.join();
+    EXPECT_EQ(got.value_or(0), 'y');
+    EXPECT_TRUE(read_on_host);
+    EXPECT_TRUE(no_worker_while_idle.load()) << "a worker thread was busy while the native-mode run was idle";
     ::close(fds[0]);
     ::close(fds[1]);
 }
@@ -207,6 +277,29 @@ TYPED_TEST_P(GuestConformance, DeadlineMovedFarThenBackStillCancelsPromptly) {
     ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
     EXPECT_TRUE(scope.cancelled_caught());
     EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
+}
+
+// The run waits for a far deadline; host code brings it nearer. The wait
+// must be shortened (the worker's epoll timeout, or the host's timer in
+// native mode, re-armed), and must not end before the new deadline.
+TYPED_TEST_P(GuestConformance, DeadlineMovedEarlierByTheHostIsHonouredOnTime) {
+    trellis::cancel_scope scope;
+    bool done = false;
+    std::chrono::steady_clock::time_point moved_at{}, ended_at{};
+    this->host.start({}, [&](trellis::outcome<void> o) { o.unwrap(); done = true; },
+                     [&]() -> task<> {
+                         scope.set_deadline(trellis::current_time() + 1h);
+                         co_await scope.run([]() -> task<> { co_await trellis::sleep_forever(); });
+                         ended_at = std::chrono::steady_clock::now();
+                     });
+    this->host.call_later(10ms, [&] {
+        moved_at = std::chrono::steady_clock::now();
+        scope.set_deadline(trellis::current_time() + 30ms);
+    });
+    ASSERT_TRUE(this->host.run_until([&] { return done; }, this->bound));
+    EXPECT_TRUE(scope.cancelled_caught());
+    EXPECT_GE(ended_at - moved_at, 30ms);
+    EXPECT_LT(ended_at - moved_at, 1000ms);
 }
 
 TYPED_TEST_P(GuestConformance, HostWakeUpIsNotMistakenForIdleness) {
@@ -327,7 +420,8 @@ TYPED_TEST_P(GuestConformance, DestroyingTheHostLoopAbandonsTheRunCleanly) {
                          on_destroy guard{&frame_destroyed};
                          co_await trellis::sleep_forever();
                      });
-    // Let the run settle into its worker wait, then tear the loop down.
+    // Let the run settle into its idle wait (the worker's, or the host's
+    // watch in native mode), then tear the loop down.
     this->host.run_until([] { return false; }, 20ms);
     ::testing::internal::CaptureStderr();
     this->host.destroy_loop();
@@ -359,8 +453,9 @@ TYPED_TEST_P(GuestConformance, ToThreadRoundTripWorksAsAGuest) {
 
 TYPED_TEST_P(GuestConformance, ForeignThreadCallingIntoTheRunWakesItsWait) {
     // A thread trellis did not start calls from_thread::run_sync with the
-    // run's token while the run sleeps in the worker's wait: the call must
-    // wake that wait and run on the host thread.
+    // run's token while the run sleeps in its idle wait (the worker's, or
+    // the host loop's in native mode): the call must wake that wait and run
+    // on the host thread.
     std::optional<int> value;
     std::thread caller;
     const auto host_thread = std::this_thread::get_id();
@@ -386,6 +481,8 @@ TYPED_TEST_P(GuestConformance, ForeignThreadCallingIntoTheRunWakesItsWait) {
 
 REGISTER_TYPED_TEST_SUITE_P(GuestConformance, TrivialValueReachesTheDoneCallback,
                             TrivialErrorReachesTheDoneCallback, SocketpairIoWaitsOnTheWorkerThread,
+                            SocketpairIoWaitsOnTheHostLoopWithNoWorker,
+                            DeadlineMovedEarlierByTheHostIsHonouredOnTime,
                             RunIsInitialisedWhenStartReturns, TheMainTaskFirstRunsInTheHostLoopsNextIteration,
                             HostCallbackSettingAnEventWakesTheTaskPromptly,
                             HostCallbackMovingADeadlineEarlierCancelsPromptly,

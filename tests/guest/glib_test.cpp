@@ -327,4 +327,6 @@ TEST_F(GlibAdapter, EmissionOnAnotherThreadIsDeliveredOnTheRunThread) {
 
 namespace conformance {
 INSTANTIATE_TYPED_TEST_SUITE_P(GlibHost, GuestConformance, ::testing::Types<glib_host_test::glib_fixture>);
+// The same suite with host-native I/O waiting (run_options::guest_io).
+INSTANTIATE_TYPED_TEST_SUITE_P(GlibHostNative, GuestConformance, ::testing::Types<native_mode<glib_host_test::glib_fixture>>);
 }

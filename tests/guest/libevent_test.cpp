@@ -260,4 +260,6 @@ TEST_F(LibeventAdapter, ReleasingTheBaseWhileTheRunIsBusyAbandonsIt) {
 
 namespace conformance {
 INSTANTIATE_TYPED_TEST_SUITE_P(LibeventHost, GuestConformance, ::testing::Types<libevent_host_test::libevent_fixture>);
+// The same suite with host-native I/O waiting (run_options::guest_io).
+INSTANTIATE_TYPED_TEST_SUITE_P(LibeventHostNative, GuestConformance, ::testing::Types<native_mode<libevent_host_test::libevent_fixture>>);
 }

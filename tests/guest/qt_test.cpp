@@ -380,4 +380,6 @@ TEST_F(QtAdapter, ThreadsafePostAfterTheApplicationIsGoneIsDroppedUnrun) {
 
 namespace conformance {
 INSTANTIATE_TYPED_TEST_SUITE_P(Qt, GuestConformance, ::testing::Types<qt_host_test::qt_fixture>);
+// The same suite with host-native I/O waiting (run_options::guest_io).
+INSTANTIATE_TYPED_TEST_SUITE_P(QtNative, GuestConformance, ::testing::Types<native_mode<qt_host_test::qt_fixture>>);
 }

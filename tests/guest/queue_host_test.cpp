@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -121,6 +122,28 @@ TEST(QueueHostRuns, AnIdleRunWaitsOnAWorkerBorrowedFromTheThreadCache) {
     for (int i = 0; i < 1000 && conformance::busy_cache_workers() != busy_before; ++i) std::this_thread::sleep_for(1ms);
     EXPECT_EQ(conformance::busy_cache_workers(), busy_before);
     EXPECT_TRUE(run.finished());
+}
+
+// Host-native waiting needs the host to watch the epoll fd itself; the
+// queue host cannot, so asking for it is a misuse reported at start, and
+// leaves no run behind on the thread.
+TEST(QueueHostRuns, AskingForHostNativeWaitingOfAHostWithoutItThrowsRunError) {
+    trellis::testing::queue_host loop;
+    trellis::run_options options;
+    options.guest_io = trellis::guest_io_mode::host_native;
+    bool done_called = false;
+    try {
+        (void)trellis::start_guest_run(options, loop.host(), [&](trellis::outcome<int>) { done_called = true; },
+                                       []() -> trellis::task<int> { co_return 1; });
+        ADD_FAILURE() << "start_guest_run accepted host_native on a host without make_native_waiter";
+    } catch (const trellis::run_error& e) {
+        const std::string message = e.what();
+        EXPECT_NE(message.find("make_native_waiter"), std::string::npos) << message;
+        EXPECT_NE(message.find("worker_thread"), std::string::npos) << message;
+    }
+    EXPECT_FALSE(trellis::in_trellis_run());
+    loop.run_pending();
+    EXPECT_FALSE(done_called);
 }
 
 // guest_host's contract: callbacks run on the host thread. A host that

@@ -4,11 +4,20 @@
 //
 // The host loop (Qt, GLib, libevent, or anything that can run a callback
 // "soon") keeps running; trellis runs its scheduling steps as callbacks on
-// the host thread and hands its blocking I/O wait to one worker thread,
-// which posts the result back. Tasks, cancel scopes and host callbacks all
-// run on the host thread, so host code may touch trellis objects directly
-// (set an event, cancel a scope, start a task in a nursery it holds); such
-// changes take effect at once, waking the worker's wait if needed.
+// the host thread. Tasks, cancel scopes and host callbacks all run on the
+// host thread, so host code may touch trellis objects directly (set an
+// event, cancel a scope, start a task in a nursery it holds); such changes
+// take effect at once, waking the run's I/O wait if needed.
+//
+// When the run has nothing to do it waits for I/O or its next deadline, in
+// one of two ways (run_options::guest_io):
+//  * worker_thread (default): one worker thread blocks in epoll and posts
+//    the result back with run_sync_soon_threadsafe. Any host can do this.
+//  * host_native: the host loop itself watches the run's epoll fd and the
+//    deadline, through a native_waiter the host makes
+//    (guest_host::make_native_waiter); the Qt, GLib and libevent adapters
+//    provide one. No thread and no cross-thread post: cheaper per wake-up.
+// Both behave the same for the run's tasks.
 //
 // Lifetime: the run ends when the main task and every system task have
 // finished; its state is then torn down and the done callback runs on the
@@ -24,11 +33,42 @@
 #include <tuple>
 #include <utility>
 
+#include "trellis/clock.hpp"
 #include "trellis/outcome.hpp"
 #include "trellis/run.hpp"
 #include "trellis/task.hpp"
 
 namespace trellis {
+
+// What a host provides to wait natively (run_options::guest_io =
+// guest_io_mode::host_native): a watch, run by the host loop itself, on one
+// fd (the run's epoll instance) for readability plus one timer. Made by
+// guest_host::make_native_waiter on the host thread when the run starts;
+// owned by the run, which destroys it (on the host thread) when the run
+// finishes or is abandoned, before the fd is closed. Host thread only.
+//
+// Contract for implementers:
+//  * arm(timeout): from now on, call on_ready (the callback the waiter was
+//    made with) once, from the host loop on the host thread, when the fd is
+//    readable or `timeout` has passed, whichever comes first; then the
+//    waiter is disarmed until the next arm(). duration::max() means no
+//    timeout. The timeout must not end early: round it up to the host
+//    timer's resolution. The fd is level-triggered: while it is readable
+//    and the waiter armed, on_ready is due.
+//  * disarm(): on_ready must not be called until the next arm(). Never
+//    throws.
+//  * The run may disarm or destroy the waiter from inside on_ready; after
+//    on_ready returns, the waiter's code must not touch the waiter.
+//  * The destructor stops the watch without calling on_ready. If the host
+//    loop is being destroyed, the adapter abandons the run first
+//    (guest_run::host_gone), which destroys the waiter while the loop's
+//    objects still exist.
+class native_waiter {
+public:
+    virtual ~native_waiter() = default;
+    virtual void arm(duration timeout) = 0;
+    virtual void disarm() noexcept = 0;
+};
 
 // How a guest run reaches its host loop.
 struct guest_host {
@@ -42,6 +82,11 @@ struct guest_host {
     // Optional. The same, called only from the host thread (cheaper posts
     // for hosts that have them). Defaults to run_sync_soon_threadsafe.
     std::function<void(std::function<void()>)> run_sync_soon_not_threadsafe;
+    // Optional: needed only for guest_io_mode::host_native. Called once, on
+    // the host thread, when such a run starts: returns a native_waiter
+    // watching `fd` (the run's epoll instance) that calls `on_ready` as its
+    // contract says. May throw (the run then fails to start with that error).
+    std::function<std::unique_ptr<native_waiter>(int fd, std::function<void()> on_ready)> make_native_waiter = nullptr;
 };
 
 namespace detail {
@@ -80,7 +125,9 @@ guest_run start_guest(const run_options& options, guest_host host, std::function
 // rethrows the run's error); if it does, trellis says so on stderr and
 // calls std::terminate, as for an exception leaving a noexcept function.
 // Not a checkpoint. Throws what start-up throws (run_error if a run is
-// already active on this thread or run_sync_soon_threadsafe is missing).
+// already active on this thread, run_sync_soon_threadsafe is missing, or
+// options.guest_io asks for host_native and the host has no
+// make_native_waiter).
 template <class Done, class F, class... A>
     requires(!std::is_same_v<std::decay_t<Done>, run_options>)
 guest_run start_guest_run(const run_options& options, guest_host host, Done done, F fn, A... args) {

@@ -8,13 +8,110 @@
 // mutex, when the run ends (detach) or when the context destroys them
 // (finalize), and every later post is dropped.
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <vector>
 
 #include "trellis/glib.hpp"
 
 namespace trellis::glib::detail {
+
+// Host-native waiting (run_options::guest_io = host_native): one GSource
+// of our own polls the run's epoll fd and carries the deadline. It is a
+// custom source rather than g_source_add_unix_fd + g_source_set_ready_time
+// because both of those wake the context (a write to its wakeup fd) on
+// every call, even from the owner thread, which would cost a syscall and
+// an extra loop iteration per wait. Here arm() and disarm() only change
+// fields that prepare/check read in the context's next iteration: the
+// events of our own GPollFD (g_source_add_poll) and the deadline.
+//
+// Lifetime. The waiter holds a reference to the source and destroys it in
+// its destructor. If the context goes first, it destroys the source (and
+// the channel's sources, whose finalize abandons the run, which destroys
+// the waiter; g_source_destroy on a source the context has already
+// destroyed does nothing). The source refers to the waiter only through
+// `owner`, cleared by the waiter's destructor.
+class native_watch final : public trellis::native_waiter {
+public:
+    native_watch(GMainContext* context, int fd, std::function<void()> on_ready) : on_ready_(std::move(on_ready)) {
+        source_ = reinterpret_cast<source_type*>(g_source_new(&funcs, sizeof(source_type)));
+        source_->owner = this;
+        source_->deadline = -1;
+        source_->poll = GPollFD{fd, 0, 0};
+        g_source_add_poll(&source_->base, &source_->poll);
+        g_source_set_priority(&source_->base, G_PRIORITY_DEFAULT);
+        g_source_set_name(&source_->base, "trellis guest run (I/O)");
+        GMainContext* target = context ? context : g_main_context_get_thread_default();
+        g_source_attach(&source_->base, target);  // we keep our reference
+    }
+    ~native_watch() override {
+        source_->owner = nullptr;
+        g_source_destroy(&source_->base);
+        g_source_unref(&source_->base);
+    }
+
+    void arm(duration timeout) override {
+        source_->poll.events = G_IO_IN;
+        if (timeout == duration::max()) {
+            source_->deadline = -1;
+        } else {
+            // In the context's own monotonic microseconds, rounded up: the
+            // wait must not end before the run's deadline.
+            const auto us = std::chrono::ceil<std::chrono::microseconds>(timeout).count();
+            source_->deadline = g_get_monotonic_time() + us;
+        }
+    }
+
+    void disarm() noexcept override {
+        source_->poll.events = 0;
+        source_->deadline = -1;
+    }
+
+private:
+    struct source_type {
+        GSource base;
+        native_watch* owner;
+        GPollFD poll;
+        gint64 deadline;  // g_get_monotonic_time() units; -1: none
+    };
+    static bool armed(const source_type* s) noexcept { return s->owner && s->poll.events != 0; }
+    static bool due(source_type* s) noexcept {
+        return s->deadline >= 0 && g_source_get_time(&s->base) >= s->deadline;
+    }
+
+    static gboolean prepare(GSource* base, gint* timeout) noexcept {
+        auto* s = reinterpret_cast<source_type*>(base);
+        *timeout = -1;
+        if (!armed(s) || s->deadline < 0) return FALSE;
+        const gint64 left = s->deadline - g_source_get_time(base);
+        if (left <= 0) return TRUE;
+        // poll() takes milliseconds: round up.
+        *timeout = static_cast<gint>(std::min<gint64>((left + 999) / 1000, G_MAXINT));
+        return FALSE;
+    }
+    static gboolean check(GSource* base) noexcept {
+        auto* s = reinterpret_cast<source_type*>(base);
+        return armed(s) && ((s->poll.revents & G_IO_IN) != 0 || due(s));
+    }
+    static gboolean dispatch(GSource* base, GSourceFunc, gpointer) noexcept {
+        auto* s = reinterpret_cast<source_type*>(base);
+        if (!armed(s)) return G_SOURCE_CONTINUE;
+        native_watch* self = s->owner;
+        self->disarm();
+        self->on_ready_();  // may destroy *self; the context holds the source through dispatch
+        return G_SOURCE_CONTINUE;
+    }
+    static GSourceFuncs funcs;
+
+    std::function<void()> on_ready_;
+    source_type* source_;
+};
+
+GSourceFuncs native_watch::funcs = {&native_watch::prepare, &native_watch::check, &native_watch::dispatch,
+                                    nullptr, nullptr, nullptr};
 
 class channel : public std::enable_shared_from_this<channel> {
 public:
@@ -53,12 +150,14 @@ private:
     std::vector<std::function<void()>> queue_;     // guarded by mutex_
     std::vector<std::function<void()>> batch_;     // host thread: what drain() runs
     std::optional<guest_run> run_;                 // host thread
+    GMainContext* context_ = nullptr;              // where the sources are (not owned)
 };
 
 GSourceFuncs channel::funcs = {nullptr, nullptr, &channel::dispatch, &channel::finalize, nullptr, nullptr};
 
 void channel::open(GMainContext* context) {
     GMainContext* target = context ? g_main_context_ref(context) : g_main_context_ref_thread_default();
+    context_ = target;
     for (lane which : {prompt, busy}) {
         GSource* source = g_source_new(&funcs, sizeof(source_type));
         auto* typed = reinterpret_cast<source_type*>(source);
@@ -75,8 +174,13 @@ void channel::open(GMainContext* context) {
 
 guest_host channel::host() {
     auto self = shared_from_this();
-    return guest_host{[self](std::function<void()> fn) { self->post(std::move(fn), prompt); },
-                      [self](std::function<void()> fn) { self->post(std::move(fn), busy); }};
+    guest_host host{[self](std::function<void()> fn) { self->post(std::move(fn), prompt); },
+                    [self](std::function<void()> fn) { self->post(std::move(fn), busy); }, nullptr};
+    host.make_native_waiter = [self](int fd, std::function<void()> on_ready) {
+        return std::unique_ptr<trellis::native_waiter>(
+            std::make_unique<native_watch>(self->context_, fd, std::move(on_ready)));
+    };
+    return host;
 }
 
 void channel::post(std::function<void()> fn, lane which) {

@@ -9,9 +9,15 @@
 // releases the base (release_base); from then on, posts are dropped. The
 // guest run's host functions own the channel; a registry of weak
 // references lets release_base find the channels of a base.
+//
+// Host-native runs (run_options::guest_io) also get a native_watch: two
+// more events on the base, owned by the run and freed at its teardown,
+// which release_base brings forward (it abandons the run).
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -65,6 +71,60 @@ bool is_threadsafe(event_base* base) {
 }
 
 }  // namespace
+
+// Host-native waiting (run_options::guest_io = host_native): the base
+// watches the run's epoll fd with a persistent read event, added once, and
+// the deadline with a timer event added on each arm(). The read event stays
+// added between waits (adding and deleting it per wait would cost two
+// epoll_ctl calls a cycle); while disarmed its callback does nothing. It
+// can only fire spuriously while the run is busy, and then the run's next
+// step (already posted) consumes what made the fd readable.
+class native_watch final : public trellis::native_waiter {
+public:
+    native_watch(event_base* base, int fd, std::function<void()> on_ready) : on_ready_(std::move(on_ready)) {
+        readable_ = event_new(base, fd, EV_READ | EV_PERSIST, &native_watch::on_event, this);
+        timer_ = evtimer_new(base, &native_watch::on_event, this);
+        if (!readable_ || !timer_ || event_add(readable_, nullptr) != 0) {
+            free_events();
+            throw run_error("trellis::libevent::start_guest_run: could not create the run's I/O events on the base");
+        }
+    }
+    ~native_watch() override { free_events(); }
+
+    void arm(duration timeout) override {
+        armed_ = true;
+        if (timeout == duration::max()) return;
+        // Rounded up to libevent's microseconds: the timer must not end the
+        // wait before the run's deadline.
+        const auto us = std::chrono::ceil<std::chrono::microseconds>(timeout).count();
+        const timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+        if (evtimer_add(timer_, &tv) != 0) throw run_error("trellis::libevent: could not add the run's timer event");
+    }
+
+    void disarm() noexcept override {
+        armed_ = false;
+        evtimer_del(timer_);
+    }
+
+private:
+    static void on_event(evutil_socket_t, short, void* arg) noexcept {
+        auto* self = static_cast<native_watch*>(arg);
+        if (!self->armed_) return;
+        self->disarm();
+        self->on_ready_();  // may destroy *self
+    }
+    void free_events() noexcept {
+        // Freeing an event from inside its own callback is allowed: libevent
+        // does not touch it after the callback returns.
+        if (readable_) event_free(std::exchange(readable_, nullptr));
+        if (timer_) event_free(std::exchange(timer_, nullptr));
+    }
+
+    std::function<void()> on_ready_;
+    event* readable_ = nullptr;
+    event* timer_ = nullptr;
+    bool armed_ = false;
+};
 
 class channel : public std::enable_shared_from_this<channel> {
 public:
@@ -124,7 +184,13 @@ void channel::open() {
 guest_host channel::host() {
     auto self = shared_from_this();
     auto post = [self](std::function<void()> fn) { self->post(std::move(fn)); };
-    return guest_host{post, post};
+    guest_host host{post, post, nullptr};
+    // The waiter lives on this base; release_base abandons the run (which
+    // destroys the waiter) before the application frees the base.
+    host.make_native_waiter = [base = base_](int fd, std::function<void()> on_ready) {
+        return std::unique_ptr<trellis::native_waiter>(std::make_unique<native_watch>(base, fd, std::move(on_ready)));
+    };
+    return host;
 }
 
 void channel::post(std::function<void()> fn) {

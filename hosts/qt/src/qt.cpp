@@ -1,13 +1,21 @@
 // The Qt adapter: posting the guest driver's steps to the application's
-// event loop, and the non-template halves of the public helpers.
+// event loop (and, for host-native runs, watching the run's epoll fd and
+// deadline with a QSocketNotifier and a QTimer), and the non-template
+// halves of the public helpers.
 
 #include "trellis/qt.hpp"
 
 #include <QCoreApplication>
 #include <QEvent>
 #include <QEventLoop>
+#include <QPointer>
+#include <QSocketNotifier>
 #include <QThread>
+#include <QTimer>
 
+#include <algorithm>
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -46,6 +54,77 @@ struct post_target {
 // The nested loop run_application_loop is in, if any (application thread).
 QEventLoop* draining_loop = nullptr;
 
+// Host-native waiting (run_options::guest_io = host_native): a
+// QSocketNotifier (Read) on the run's epoll fd and a single-shot precise
+// QTimer for the deadline, both children of the run's receiver, so they
+// never outlive the application. The notifier stays enabled between waits
+// (enabling it registers the fd with the event dispatcher, which can wake
+// the loop each time); while disarmed its activations are ignored. It can
+// only fire spuriously while the run is busy, and then the run's next step
+// (already posted) consumes what made the fd readable.
+//
+// The receiver's destructor abandons a live run before ~QObject deletes its
+// children, and abandoning destroys this waiter: it stops both objects at
+// once and deletes them later (they may be the sender of the signal being
+// delivered right now); QPointer covers their deletion by the parent first.
+// The waiter lives as long as the run, so its destructor also schedules the
+// receiver's deletion (a run that completes from the notifier's signal has
+// no last posted step after which the receiver would delete itself).
+class native_watch final : public trellis::native_waiter {
+public:
+    native_watch(QObject* parent, int fd, std::function<void()> on_ready)
+        : on_ready_(std::move(on_ready)), receiver_(parent) {
+        notifier_ = new QSocketNotifier(static_cast<qintptr>(fd), QSocketNotifier::Read, parent);
+        timer_ = new QTimer(parent);
+        timer_->setSingleShot(true);
+        timer_->setTimerType(Qt::PreciseTimer);
+        QObject::connect(notifier_.data(), &QSocketNotifier::activated, notifier_.data(), [this] { fire(); });
+        QObject::connect(timer_.data(), &QTimer::timeout, timer_.data(), [this] { fire(); });
+    }
+    ~native_watch() override {
+        if (notifier_) {
+            notifier_->setEnabled(false);  // before the run closes the fd
+            notifier_->disconnect();
+            notifier_->deleteLater();
+        }
+        if (timer_) {
+            timer_->stop();
+            timer_->disconnect();
+            timer_->deleteLater();
+        }
+        // The run is over (the waiter lives exactly as long as the run): its
+        // receiver goes too, as it does after the last step in worker mode.
+        if (receiver_) receiver_->deleteLater();
+    }
+
+    void arm(duration timeout) override {
+        armed_ = true;
+        if (timeout == duration::max()) return;
+        // QTimer counts whole milliseconds: round up, so that the wait does
+        // not end before the run's deadline.
+        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout);
+        timer_->start(std::min(ms, std::chrono::milliseconds(std::numeric_limits<int>::max())));
+    }
+
+    void disarm() noexcept override {
+        armed_ = false;
+        if (timer_) timer_->stop();
+    }
+
+private:
+    void fire() {
+        if (!armed_) return;
+        disarm();
+        on_ready_();  // may destroy *this
+    }
+
+    std::function<void()> on_ready_;
+    QPointer<QObject> receiver_;
+    QPointer<QSocketNotifier> notifier_;
+    QPointer<QTimer> timer_;
+    bool armed_ = false;
+};
+
 }  // namespace
 
 class run_receiver final : public QObject {
@@ -65,7 +144,7 @@ public:
         if (run_) run_->host_gone();
     }
 
-    guest_host host() const {
+    guest_host host() {
         guest_host h;
         h.run_sync_soon_threadsafe = [target = target_](std::function<void()> fn) {
             auto event = std::make_unique<call_event>(std::move(fn));
@@ -77,6 +156,12 @@ public:
         h.run_sync_soon_not_threadsafe = [target = target_](std::function<void()> fn) {
             // The application's thread is the only writer of `receiver`.
             if (target->receiver) QCoreApplication::postEvent(target->receiver, new call_event(std::move(fn)));
+        };
+        // Called when the run starts, on the application's thread, while
+        // the receiver lives.
+        h.make_native_waiter = [receiver = this](int fd, std::function<void()> on_ready) {
+            return std::unique_ptr<trellis::native_waiter>(
+                std::make_unique<native_watch>(receiver, fd, std::move(on_ready)));
         };
         return h;
     }
