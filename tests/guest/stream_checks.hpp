@@ -7,6 +7,8 @@
 //       starts a guest run of fn through that host's own adapter;
 //   bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout)
 //       runs the host's real loop until pred() or timeout.
+// The Qt, GLib and libevent fixtures are templates on the I/O mode
+// (run_options::guest_io), instantiated once per mode.
 #pragma once
 
 #include <gtest/gtest.h>
