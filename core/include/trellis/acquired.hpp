@@ -21,7 +21,7 @@
 namespace trellis {
 
 template <class P>
-class [[nodiscard]] acquired {
+class [[nodiscard("keep the guard: it releases at once when discarded (auto held = co_await x.hold();)")]] acquired {
 public:
     acquired() noexcept = default;
     explicit acquired(P& primitive) noexcept : primitive_(&primitive) {}
@@ -64,7 +64,7 @@ namespace detail {
 // nobody has to wait, else false; throws run_error on misuse) and
 // `lowlevel::parking_lot lot_` (its waiters, to whom release() hands over).
 template <class Primitive>
-class [[nodiscard]] acquire_awaiter {
+class [[nodiscard("co_await the acquire: on its own the call does nothing")]] acquire_awaiter {
 public:
     void trellis_awaitable() const noexcept {}
     explicit acquire_awaiter(Primitive& p) noexcept : primitive_(p) {}
@@ -106,7 +106,7 @@ private:
 // co_await primitive.hold(): acquire_awaiter's acquire, then a guard that
 // releases `guarded` (the primitive itself, or what wraps it).
 template <class Primitive, class Guarded>
-class [[nodiscard]] hold_awaiter : public acquire_awaiter<Primitive> {
+class [[nodiscard("co_await the hold: on its own the call does nothing")]] hold_awaiter : public acquire_awaiter<Primitive> {
 public:
     hold_awaiter(Primitive& p, Guarded& guarded) noexcept : acquire_awaiter<Primitive>(p), guarded_(guarded) {}
     acquired<Guarded> await_resume() {

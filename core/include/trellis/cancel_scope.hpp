@@ -132,13 +132,15 @@ auto cancel_scope::run(F fn, A... args)
     -> task<std::conditional_t<std::is_void_v<detail::async_result_t<F, A...>>, void,
                                std::optional<detail::async_result_t<F, A...>>>> {
     static_assert(detail::check_async_callable<F, A...>());
-    using R = detail::async_result_t<F, A...>;
-    detail::scope_access::enter(*this, "cancel_scope::run");
-    auto result = co_await detail::capture_call(std::move(fn), std::move(args)...);
-    if (auto error = detail::scope_access::exit(*this, result.error())) std::rethrow_exception(error);
-    if constexpr (!std::is_void_v<R>) {
-        if (result.has_value()) co_return std::optional<R>(result.unwrap());
-        co_return std::nullopt;
+    if constexpr (detail::async_callable<F, A...>) {
+        using R = detail::async_result_t<F, A...>;
+        detail::scope_access::enter(*this, "cancel_scope::run");
+        auto result = co_await detail::capture_call(std::move(fn), std::move(args)...);
+        if (auto error = detail::scope_access::exit(*this, result.error())) std::rethrow_exception(error);
+        if constexpr (!std::is_void_v<R>) {
+            if (result.has_value()) co_return std::optional<R>(result.unwrap());
+            co_return std::nullopt;
+        }
     }
 }
 

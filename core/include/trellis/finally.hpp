@@ -28,14 +28,16 @@ template <class Body, class Cleanup>
 auto finally(Body body, Cleanup cleanup) -> task<detail::async_result_t<Body>> {
     static_assert(detail::check_async_callable<Body>());
     static_assert(detail::check_async_callable<Cleanup>());
-    auto result = co_await detail::capture_call(body);
-    if (result.has_error()) {
-        cancel_scope shield(inf, true);
-        co_await shield.run(std::move(cleanup));
-    } else {
-        co_await std::invoke(cleanup);
+    if constexpr (detail::async_callable<Body> && detail::async_callable<Cleanup>) {
+        auto result = co_await detail::capture_call(body);
+        if (result.has_error()) {
+            cancel_scope shield(inf, true);
+            co_await shield.run(std::move(cleanup));
+        } else {
+            co_await std::invoke(cleanup);
+        }
+        co_return result.unwrap();
     }
-    co_return result.unwrap();
 }
 
 // Runs body(resource), then co_awaits resource.aclose() the same way

@@ -195,18 +195,26 @@ template <class F, class... A>
     requires(!std::is_same_v<std::decay_t<F>, token>)
 auto run_sync(F fn, A... args) -> detail::sync_result_t<F, A...> {
     static_assert(detail::check_sync_callable<F, A...>());
-    detail::sync_request<detail::sync_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
-    detail::submit_thread_request(request, nullptr, "from_thread::run_sync");
-    return request.take_result();
+    if constexpr (detail::sync_callable<F, A...>) {
+        detail::sync_request<detail::sync_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
+        detail::submit_thread_request(request, nullptr, "from_thread::run_sync");
+        return request.take_result();
+    } else {
+        return {};  // not reached: the static_assert above has failed
+    }
 }
 
 // The same in the run that `tok` belongs to, from any thread.
 template <class F, class... A>
 auto run_sync(const token& tok, F fn, A... args) -> detail::sync_result_t<F, A...> {
     static_assert(detail::check_sync_callable<F, A...>());
-    detail::sync_request<detail::sync_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
-    detail::submit_thread_request(request, &tok, "from_thread::run_sync");
-    return request.take_result();
+    if constexpr (detail::sync_callable<F, A...>) {
+        detail::sync_request<detail::sync_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
+        detail::submit_thread_request(request, &tok, "from_thread::run_sync");
+        return request.take_result();
+    } else {
+        return {};  // not reached: the static_assert above has failed
+    }
 }
 
 // Runs the async function fn(args...) to completion on the run's thread and
@@ -221,18 +229,26 @@ template <class F, class... A>
     requires(!std::is_same_v<std::decay_t<F>, token>)
 auto run(F fn, A... args) -> detail::async_result_t<F, A...> {
     static_assert(detail::check_async_callable<F, A...>());
-    detail::async_request<detail::async_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
-    detail::submit_thread_request(request, nullptr, "from_thread::run");
-    return request.take_result();
+    if constexpr (detail::async_callable<F, A...>) {
+        detail::async_request<detail::async_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
+        detail::submit_thread_request(request, nullptr, "from_thread::run");
+        return request.take_result();
+    } else {
+        return {};  // not reached: the static_assert above has failed
+    }
 }
 
 // The same in the run that `tok` belongs to, from any thread.
 template <class F, class... A>
 auto run(const token& tok, F fn, A... args) -> detail::async_result_t<F, A...> {
     static_assert(detail::check_async_callable<F, A...>());
-    detail::async_request<detail::async_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
-    detail::submit_thread_request(request, &tok, "from_thread::run");
-    return request.take_result();
+    if constexpr (detail::async_callable<F, A...>) {
+        detail::async_request<detail::async_result_t<F, A...>, F, A...> request(std::move(fn), std::move(args)...);
+        detail::submit_thread_request(request, &tok, "from_thread::run");
+        return request.take_result();
+    } else {
+        return {};  // not reached: the static_assert above has failed
+    }
 }
 
 }  // namespace from_thread

@@ -132,21 +132,25 @@ template <class Done, class F, class... A>
     requires(!std::is_same_v<std::decay_t<Done>, run_options>)
 guest_run start_guest_run(const run_options& options, guest_host host, Done done, F fn, A... args) {
     static_assert(detail::check_async_callable<F, A...>());
-    using R = detail::async_result_t<F, A...>;
-    static_assert(std::is_invocable_v<Done&, outcome<R>>,
-                  "trellis::start_guest_run: the done callback must accept trellis::outcome<R>");
-    auto result = std::make_shared<outcome<R>>();
-    // std::function needs a copyable callable; the work itself may be
-    // move-only, so it lives behind a shared_ptr.
-    auto work = std::make_shared<std::tuple<F, A...>>(std::move(fn), std::move(args)...);
-    auto main = [result, work]() -> task<> {
-        *result = co_await detail::capture(std::apply(
-            [](auto& f, auto&... a) { return std::invoke(std::move(f), std::move(a)...); }, *work));
-    };
-    auto finish = [result, done = std::move(done)](std::exception_ptr crash) mutable {
-        done(crash ? outcome<R>::from_error(crash) : std::move(*result));
-    };
-    return detail::start_guest(options, std::move(host), std::move(main), std::move(finish));
+    if constexpr (detail::async_callable<F, A...>) {
+        using R = detail::async_result_t<F, A...>;
+        static_assert(std::is_invocable_v<Done&, outcome<R>>,
+                      "trellis::start_guest_run: the done callback must accept trellis::outcome<R>");
+        auto result = std::make_shared<outcome<R>>();
+        // std::function needs a copyable callable; the work itself may be
+        // move-only, so it lives behind a shared_ptr.
+        auto work = std::make_shared<std::tuple<F, A...>>(std::move(fn), std::move(args)...);
+        auto main = [result, work]() -> task<> {
+            *result = co_await detail::capture(std::apply(
+                [](auto& f, auto&... a) { return std::invoke(std::move(f), std::move(a)...); }, *work));
+        };
+        auto finish = [result, done = std::move(done)](std::exception_ptr crash) mutable {
+            done(crash ? outcome<R>::from_error(crash) : std::move(*result));
+        };
+        return detail::start_guest(options, std::move(host), std::move(main), std::move(finish));
+    } else {
+        return guest_run(nullptr);  // not reached: the static_assert above has failed
+    }
 }
 
 // The same with default run options.

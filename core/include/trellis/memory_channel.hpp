@@ -185,7 +185,7 @@ struct channel_state {
 // awaiters (checkpoint_if_cancelled, cancel_shielded_checkpoint,
 // wait_task_rescheduled). Await one once, at once, while its end lives.
 template <class T>
-class [[nodiscard]] channel_send_op : public channel_state<T>::send_waiter {
+class [[nodiscard("co_await the send: on its own the call does nothing")]] channel_send_op : public channel_state<T>::send_waiter {
     using state_type = channel_state<T>;
 
 public:
@@ -242,7 +242,7 @@ private:
 enum class at_end : bool { value_or_throw, optional };
 
 template <class T, at_end AtEnd>
-class [[nodiscard]] channel_receive_op : public channel_state<T>::receive_waiter {
+class [[nodiscard("co_await the receive: on its own the call does nothing")]] channel_receive_op : public channel_state<T>::receive_waiter {
     using state_type = channel_state<T>;
     using result_type = std::conditional_t<AtEnd == at_end::optional, std::optional<T>, T>;
 

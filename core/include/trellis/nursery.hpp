@@ -128,9 +128,10 @@ private:
     template <class F, class... A>
     void spawn_soon(detail::spawn_name name, F&& fn, A&&... args) {
         static_assert(detail::check_async_callable<F, A...>());
-        detail::spawn(*this, detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(
-                                 std::forward<F>(fn), std::forward<A>(args)...),
-                      name, "nursery::start_soon");
+        if constexpr (detail::async_callable<F, A...>)
+            detail::spawn(*this, detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(
+                                     std::forward<F>(fn), std::forward<A>(args)...),
+                          name, "nursery::start_soon");
     }
     template <class V, class F, class... A>
     task<V> start_named(detail::spawn_name name, std::unique_ptr<std::string> given_name, F fn, A... args);
@@ -242,6 +243,7 @@ task<> open_nursery(F body) {
 template <class V, class F, class... A>
 task<V> nursery::start_named(detail::spawn_name name, std::unique_ptr<std::string> given_name, F fn, A... args) {
     static_assert(detail::check_async_callable<F, A..., task_status<V>>());
+    if constexpr (detail::async_callable<F, A..., task_status<V>>) {
     detail::nursery_access::check_open(*this, "nursery::start");
     detail::start_slot<V> slot;
     ++detail::nursery_access::pending_starts(*this);
@@ -260,6 +262,7 @@ task<V> nursery::start_named(detail::spawn_name name, std::unique_ptr<std::strin
     if (!slot.started)
         throw run_error("nursery::start: the task returned without calling task_status.started()");
     if constexpr (!std::is_void_v<V>) co_return std::move(*slot.value);
+    }
 }
 
 }  // namespace trellis

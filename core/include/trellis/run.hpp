@@ -67,13 +67,17 @@ template <class F, class... A>
     requires(!std::is_same_v<std::decay_t<F>, run_options>)
 auto run(const run_options& options, F fn, A... args) -> detail::async_result_t<F, A...> {
     static_assert(detail::check_async_callable<F, A...>());
-    using R = detail::async_result_t<F, A...>;
-    outcome<R> result;
-    auto crash = detail::drive_run(options, [&]() -> task<> {
-        result = co_await detail::capture(std::invoke(std::move(fn), std::move(args)...));
-    });
-    if (crash) std::rethrow_exception(crash);
-    return result.unwrap();
+    if constexpr (detail::async_callable<F, A...>) {
+        using R = detail::async_result_t<F, A...>;
+        outcome<R> result;
+        auto crash = detail::drive_run(options, [&]() -> task<> {
+            result = co_await detail::capture(std::invoke(std::move(fn), std::move(args)...));
+        });
+        if (crash) std::rethrow_exception(crash);
+        return result.unwrap();
+    } else {
+        return {};  // not reached: the static_assert above has failed
+    }
 }
 
 // Runs fn(args...) with default options.
@@ -110,16 +114,18 @@ template <class F, class... A>
     requires(!std::is_same_v<std::decay_t<F>, named>)
 void spawn_system_task(F&& fn, A&&... args) {
     static_assert(detail::check_async_callable<F, A...>());
-    detail::spawn_system(
-        detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(std::forward<F>(fn), std::forward<A>(args)...),
-        detail::name_of<std::decay_t<F>>(fn), "lowlevel::spawn_system_task");
+    if constexpr (detail::async_callable<F, A...>)
+        detail::spawn_system(detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(std::forward<F>(fn),
+                                                                                          std::forward<A>(args)...),
+                             detail::name_of<std::decay_t<F>>(fn), "lowlevel::spawn_system_task");
 }
 template <class F, class... A>
 void spawn_system_task(const named& name, F&& fn, A&&... args) {
     static_assert(detail::check_async_callable<F, A...>());
-    detail::spawn_system(
-        detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(std::forward<F>(fn), std::forward<A>(args)...),
-        detail::name_of<std::decay_t<F>>(fn, &name.name), "lowlevel::spawn_system_task");
+    if constexpr (detail::async_callable<F, A...>)
+        detail::spawn_system(detail::make_task_root<std::decay_t<F>, std::decay_t<A>...>(std::forward<F>(fn),
+                                                                                          std::forward<A>(args)...),
+                             detail::name_of<std::decay_t<F>>(fn, &name.name), "lowlevel::spawn_system_task");
 }
 
 }  // namespace lowlevel

@@ -118,7 +118,7 @@ struct task_access;
 }  // namespace detail
 
 template <class T>
-class [[nodiscard]] task {
+class [[nodiscard("co_await the task: on its own the call does nothing")]] task {
     static_assert(!std::is_reference_v<T>, "trellis::task<T>: T may not be a reference");
 
 public:
@@ -219,8 +219,9 @@ capture_awaiter<T> capture(task<T>&& t) {
     return {std::move(t), nullptr};
 }
 
-// The trait behind every "callable and its arguments" API: what the callable
-// returns, checked to be a trellis::task with a message that says what to do.
+// The traits behind every "callable and its arguments" API: what the
+// callable returns, checked to be a trellis::task, with one message that
+// says what to do when it is not.
 template <class F, class... A>
 using invoke_result_t = std::invoke_result_t<std::decay_t<F>&&, std::decay_t<A>&&...>;
 
@@ -231,22 +232,63 @@ struct is_task<task<T>> : std::true_type {
     using value_type = T;
 };
 
+template <class>
+inline constexpr bool dependent_false = false;
+
+// The result type given to a call that is not valid. It keeps the entry
+// point's signature well-formed (a return type that failed to substitute
+// would turn the mistake into "no matching function" and a list of
+// candidates), so the entry point's static_assert is the one error the
+// user sees. It converts to anything (never defined: it exists only in
+// programs that do not compile) so the caller's use of the result adds no
+// second error either.
+struct invalid_callable {
+    template <class T>
+    operator T() const;
+};
+
+// fn(args...) is a valid async call: fn is not itself a task, and calling
+// it with the arguments (as rvalues) returns a trellis::task.
+template <class F, class... A>
+concept async_callable = !is_task<std::decay_t<F>>::value &&
+                         std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...> &&
+                         is_task<invoke_result_t<F, A...>>::value;
+
+// Says, in one static_assert, why fn(args...) is not a valid async call.
+// Always returns true: callers write static_assert(check_async_callable<F, A...>())
+// and guard the rest of their body with `if constexpr (async_callable<F, A...>)`,
+// so that nothing else fails after the message.
 template <class F, class... A>
 constexpr bool check_async_callable() {
-    static_assert(!is_task<std::decay_t<F>>::value,
-                  "trellis: pass the async function and its arguments separately "
-                  "(start_soon(child, 1)), not an already-created task (start_soon(child(1)))");
-    static_assert(std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>,
-                  "trellis: the callable cannot be called with these arguments");
-    if constexpr (std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>) {
-        static_assert(is_task<invoke_result_t<F, A...>>::value,
-                      "trellis: the callable must return trellis::task<T>");
+    if constexpr (is_task<std::decay_t<F>>::value) {
+        static_assert(dependent_false<F>,
+                      "trellis: pass the async function and its arguments separately (start_soon(child, 1)), "
+                      "not an already-created task (start_soon(child(1)))");
+    } else if constexpr (!std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>) {
+        static_assert(dependent_false<F>,
+                      "trellis: the callable cannot be called with these arguments; pass the function and its "
+                      "arguments separately (f, 1), not the result of calling it (f(1))");
+    } else if constexpr (!is_task<invoke_result_t<F, A...>>::value) {
+        static_assert(dependent_false<F>,
+                      "trellis: the callable must return trellis::task<T> (an async function); a plain "
+                      "function can run on a worker thread with to_thread::run_sync");
     }
     return true;
 }
 
 template <class F, class... A>
-using async_result_t = typename is_task<invoke_result_t<F, A...>>::value_type;
+struct async_result {
+    using type = invalid_callable;
+};
+template <class F, class... A>
+    requires async_callable<F, A...>
+struct async_result<F, A...> {
+    using type = typename is_task<invoke_result_t<F, A...>>::value_type;
+};
+// What co_await fn(args...) gives; invalid_callable when that is not a valid
+// async call.
+template <class F, class... A>
+using async_result_t = typename async_result<F, A...>::type;
 
 // co_await capture_call(fn, args...): calls fn(args...) and captures the task
 // it returns, like capture(). If the call itself throws (a plain function

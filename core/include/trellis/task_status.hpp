@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "trellis/errors.hpp"
+#include "trellis/task.hpp"
 
 namespace trellis {
 
@@ -136,7 +137,9 @@ struct status_value<task_status<V>> {
 template <class F>
 struct deduced_start_value {
     using param = std::remove_cvref_t<typename callable_last_param<F>::type>;
-    static_assert(status_value<param>::is_status,
+    // (A task passed instead of a callable gets its own message from
+    // nursery::start's check_async_callable.)
+    static_assert(status_value<param>::is_status || is_task<std::decay_t<F>>::value,
                   "trellis::nursery::start: cannot find a task_status<T> last parameter in this "
                   "callable; give the value type explicitly: n.start<T>(fn, args...)");
     using type = typename status_value<param>::type;

@@ -59,23 +59,51 @@ namespace trellis {
 namespace detail {
 class thread_request_handle;
 
-// What a plain callable returns when called with these arguments, decayed:
-// a reference result is handed to the other thread as a copy.
+// fn(args...) is a valid plain (synchronous) call: fn is not a task, and
+// calling it with the arguments (as rvalues) returns something other than
+// a trellis::task.
 template <class F, class... A>
-using sync_result_t = std::decay_t<std::invoke_result_t<std::decay_t<F>&&, std::decay_t<A>&&...>>;
+concept sync_callable = !is_task<std::decay_t<F>>::value &&
+                        std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...> &&
+                        !is_task<std::decay_t<invoke_result_t<F, A...>>>::value;
 
+// Says, in one static_assert, why fn(args...) is not a valid plain call.
+// Always returns true; callers guard the rest of their body with
+// `if constexpr (sync_callable<F, A...>)` (see check_async_callable).
 template <class F, class... A>
 constexpr bool check_sync_callable() {
-    static_assert(std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>,
-                  "trellis: the callable cannot be called with these arguments");
-    if constexpr (std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>) {
-        static_assert(!is_task<sync_result_t<F, A...>>::value,
-                      "trellis: this call runs a plain function, but the callable returns a "
-                      "trellis::task; in a task, co_await the async function directly; from "
-                      "another thread, use from_thread::run");
+    if constexpr (is_task<std::decay_t<F>>::value) {
+        static_assert(dependent_false<F>,
+                      "trellis: pass a plain function and its arguments, not an already-created task; an "
+                      "async function is co_awaited directly in a task, or run with from_thread::run from "
+                      "another thread");
+    } else if constexpr (!std::is_invocable_v<std::decay_t<F>&&, std::decay_t<A>&&...>) {
+        static_assert(dependent_false<F>,
+                      "trellis: the callable cannot be called with these arguments; pass the function and its "
+                      "arguments separately (f, 1), not the result of calling it (f(1))");
+    } else if constexpr (is_task<std::decay_t<invoke_result_t<F, A...>>>::value) {
+        static_assert(dependent_false<F>,
+                      "trellis: this call runs a plain function, but the callable returns a trellis::task; in "
+                      "a task, co_await the async function directly; from another thread, use "
+                      "from_thread::run");
     }
     return true;
 }
+
+template <class F, class... A>
+struct sync_result {
+    using type = invalid_callable;
+};
+template <class F, class... A>
+    requires sync_callable<F, A...>
+struct sync_result<F, A...> {
+    using type = std::decay_t<invoke_result_t<F, A...>>;
+};
+// What a plain callable returns when called with these arguments, decayed
+// (a reference result is handed to the other thread as a copy);
+// invalid_callable when that is not a valid plain call.
+template <class F, class... A>
+using sync_result_t = typename sync_result<F, A...>::type;
 
 // Calls fn(args...) once (as rvalues) and returns its outcome; never throws.
 template <class R, class F, class Args>
@@ -207,10 +235,12 @@ capacity_limiter& current_default_thread_limiter();
 template <class F, class... A>
 auto run_sync(options opts, F fn, A... args) -> task<detail::sync_result_t<F, A...>> {
     static_assert(detail::check_sync_callable<F, A...>());
-    using R = detail::sync_result_t<F, A...>;
-    auto job = std::make_shared<detail::sync_job<R, F, A...>>(std::move(fn), std::move(args)...);
-    co_await detail::run_thread_job(job, opts.limiter, opts.abandon_on_cancel);
-    co_return job->take_result();
+    if constexpr (detail::sync_callable<F, A...>) {
+        using R = detail::sync_result_t<F, A...>;
+        auto job = std::make_shared<detail::sync_job<R, F, A...>>(std::move(fn), std::move(args)...);
+        co_await detail::run_thread_job(job, opts.limiter, opts.abandon_on_cancel);
+        co_return job->take_result();
+    }
 }
 
 // The same with default options.

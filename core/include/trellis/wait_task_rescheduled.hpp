@@ -53,7 +53,8 @@ namespace trellis::lowlevel {
 template <class T = void, class Abort>
     requires std::is_invocable_r_v<abort_result, Abort&, const std::exception_ptr&>
 auto wait_task_rescheduled(Abort abort_fn) {
-    struct awaiter : detail::blocking_awaiter<awaiter> {
+    struct [[nodiscard("co_await the wait: on its own the call does nothing")]] awaiter
+        : detail::blocking_awaiter<awaiter> {
         Abort abort_fn;
         // Where reschedule puts the value (unused for T = void).
         std::optional<std::conditional_t<std::is_void_v<T>, char, T>> value;

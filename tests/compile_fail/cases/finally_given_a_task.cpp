@@ -1,0 +1,7 @@
+// expect: not an already-created task
+#include <trellis/trellis.hpp>
+using namespace std::chrono_literals;
+trellis::task<int> child(int x) { co_return x; }
+int compute(int x) { return x; }
+trellis::task<> cleanup() { co_return; }
+trellis::task<> body() { co_await trellis::finally(child(1), cleanup); }

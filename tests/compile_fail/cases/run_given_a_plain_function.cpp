@@ -1,0 +1,6 @@
+// expect: must return trellis::task
+#include <trellis/trellis.hpp>
+using namespace std::chrono_literals;
+trellis::task<int> child(int x) { co_return x; }
+int compute(int x) { return x; }
+int main() { return trellis::run(compute, 1); }

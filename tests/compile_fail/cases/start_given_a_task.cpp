@@ -1,0 +1,8 @@
+// expect: not an already-created task
+#include <trellis/trellis.hpp>
+using namespace std::chrono_literals;
+trellis::task<int> child(int x) { co_return x; }
+int compute(int x) { return x; }
+trellis::task<> body(trellis::nursery& n) {
+    co_await n.start(child(1));
+}
