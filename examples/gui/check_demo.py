@@ -17,6 +17,13 @@ The contract checked here is the one both GUI examples (Qt and GTK) share:
   --mode close: runs `PROGRAM --demo=close` and requires a line
     `closed while running: cancelled N jobs` with N > 0 and a line
     `done callback ran`.
+  --mode skeleton: runs the GTK skeleton (examples/gui/gtk/skeleton.cpp) with
+    TRELLIS_SKELETON_SELF_TEST=1, which clicks its button and closes its
+    window mid-job, and requires exactly these lines in this order (the
+    job's cleanup touched the button before the window was destroyed):
+        job started
+        cleanup: button re-enabled
+        run over: window destroyed
 
 In both modes the program must exit by itself, with status 0, within the time
 bound, and write nothing at all to stderr (IGNORED_STDERR below lists the
@@ -287,6 +294,11 @@ def check_output(mode, out, shot):
         if lines.count("done callback ran") != 1:
             raise Failure("expected one line 'done callback ran'")
         return f"cancelled {counts[0]} jobs on close"
+    if mode == "skeleton":
+        expected = ["job started", "cleanup: button re-enabled", "run over: window destroyed"]
+        if lines != expected:
+            raise Failure("skeleton lines differ.\n  expected: %r\n  got:      %r" % (expected, lines))
+        return "cleanup ran before the window was destroyed"
 
     jobs = [l for l in lines if l.startswith("job ")]
     if jobs != EXPECTED_JOBS:
@@ -325,13 +337,17 @@ def run(program, mode, timeout, tmpdir):
     child = None
     try:
         shot = os.path.join(tmpdir, "shot.png")
+        env = child_env(display, tmpdir)
         if mode == "full":
             args = [program, "--demo", "--screenshot", shot]
-        else:
+        elif mode == "close":
             args = [program, "--demo=close"]
+        else:
+            args = [program]
+            env["TRELLIS_SKELETON_SELF_TEST"] = "1"
         print("running:", " ".join(args), f"(DISPLAY={display})")
         start = time.monotonic()
-        child = subprocess.Popen(args, env=child_env(display, tmpdir),
+        child = subprocess.Popen(args, env=env,
                                  stdin=subprocess.DEVNULL,
                                  stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True,
@@ -369,7 +385,7 @@ def run(program, mode, timeout, tmpdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("program")
-    ap.add_argument("--mode", choices=["full", "close"], default="full")
+    ap.add_argument("--mode", choices=["full", "close", "skeleton"], default="full")
     ap.add_argument("--timeout", type=float, default=60.0,
                     help="seconds the program may run (default 60)")
     opts = ap.parse_args()

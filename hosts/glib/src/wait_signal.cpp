@@ -16,6 +16,7 @@
 #include <atomic>
 #include <thread>
 
+#include "signal_lookup.hpp"
 #include "trellis/glib.hpp"
 #include "trellis/token.hpp"
 #include "trellis/wait_task_rescheduled.hpp"
@@ -117,40 +118,11 @@ struct wait_state {
     std::shared_ptr<wait_state>* self_ref = nullptr;  // the closure's data
 };
 
-std::string describe(const std::string& name, GObject* instance) {
-    return "\"" + name + "\" on " + G_OBJECT_TYPE_NAME(instance);
-}
-
-// Throws run_error unless `name` is a signal of `instance` whose arguments
-// suit `shape`.
-void check_signal(GObject* instance, const std::string& name, const signal_shape& shape) {
-    guint id = 0;
-    GQuark detail = 0;
-    if (!g_signal_parse_name(name.c_str(), G_OBJECT_TYPE(instance), &id, &detail, TRUE))
-        throw run_error("trellis::glib::wait_signal: no signal " + describe(name, instance));
-    if (shape.any_arguments) return;
-    GSignalQuery query;
-    g_signal_query(id, &query);
-    if (query.n_params != shape.count)
-        throw run_error("trellis::glib::wait_signal: signal " + describe(name, instance) + " has " +
-                        std::to_string(query.n_params) + " argument(s), the wait names " +
-                        std::to_string(shape.count));
-    for (guint i = 0; i < query.n_params; ++i) {
-        GType type = query.param_types[i] & ~G_SIGNAL_TYPE_STATIC_SCOPE;
-        if (!shape.accepts(i, type))
-            throw run_error("trellis::glib::wait_signal: argument " + std::to_string(i + 1) + " of signal " +
-                            describe(name, instance) + " is a " + g_type_name(type) +
-                            ", which does not convert to the type the wait names");
-    }
-}
-
 }  // namespace
 
 task<> wait_one_emission(gpointer instance, std::string signal, signal_shape shape) {
-    if (!instance || !G_IS_OBJECT(instance))
-        throw run_error("trellis::glib::wait_signal: the instance must be a GObject");
+    check_signal(instance, signal, shape, "trellis::glib::wait_signal");
     auto* object = G_OBJECT(instance);
-    check_signal(object, signal, shape);
 
     auto state = std::make_shared<wait_state>(std::move(shape));
     state->name = std::move(signal);

@@ -1,0 +1,35 @@
+#include "signal_lookup.hpp"
+
+#include "trellis/errors.hpp"
+
+namespace trellis::glib::detail {
+
+namespace {
+std::string describe(const std::string& name, GObject* instance) {
+    return "\"" + name + "\" on " + G_OBJECT_TYPE_NAME(instance);
+}
+}  // namespace
+
+void check_signal(gpointer instance, const std::string& name, const signal_shape& shape, const char* caller) {
+    const std::string prefix = std::string(caller) + ": ";
+    if (!instance || !G_IS_OBJECT(instance)) throw run_error(prefix + "the instance must be a GObject");
+    GObject* object = G_OBJECT(instance);
+    guint id = 0;
+    GQuark detail = 0;
+    if (!g_signal_parse_name(name.c_str(), G_OBJECT_TYPE(object), &id, &detail, TRUE))
+        throw run_error(prefix + "no signal " + describe(name, object));
+    if (shape.any_arguments) return;
+    GSignalQuery query;
+    g_signal_query(id, &query);
+    if (query.n_params != shape.count)
+        throw run_error(prefix + "signal " + describe(name, object) + " has " + std::to_string(query.n_params) +
+                        " argument(s), the call names " + std::to_string(shape.count));
+    for (guint i = 0; i < query.n_params; ++i) {
+        GType type = query.param_types[i] & ~G_SIGNAL_TYPE_STATIC_SCOPE;
+        if (!shape.accepts(i, type))
+            throw run_error(prefix + "argument " + std::to_string(i + 1) + " of signal " + describe(name, object) +
+                            " is a " + g_type_name(type) + ", which does not convert to the type the call names");
+    }
+}
+
+}  // namespace trellis::glib::detail
