@@ -17,6 +17,13 @@
 //
 // Each benchmark runs on a base of its own, made after
 // evthread_use_pthreads().
+//
+// Each trellis benchmark runs twice: with the worker-thread I/O wait (the
+// default; the plain name) and with host-native waiting
+// (run_options::guest_io = host_native; suffix _native), where the host
+// loop watches the run's epoll fd itself. Native ping-pong has its own
+// target against the raw epoll floor (<= 1.3x); native against worker is
+// shown for each benchmark as an INFO line.
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -27,6 +34,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <event2/thread.h>
 #include <trellis/libevent.hpp>
@@ -35,6 +43,23 @@
 #include "bench_support.hpp"
 
 namespace {
+
+// The options of a guest run in the given I/O mode (run_options::guest_io):
+// each trellis benchmark runs in both, the worker-thread wait (the
+// default, the plain name) and host-native waiting (suffix _native).
+trellis::run_options mode_options(trellis::guest_io_mode mode) {
+    trellis::run_options options;
+    options.guest_io = mode;
+    return options;
+}
+
+// A ratio shown for information (INFO), with no target.
+bench::target info_ratio(std::string label, std::string reference, std::string subject,
+                         bench::target::clock time = bench::target::clock::real) {
+    bench::target t = bench::target::ratio(std::move(label), std::move(reference), std::move(subject), 0, time);
+    t.info = true;
+    return t;
+}
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
@@ -158,10 +183,10 @@ void floor_libevent_io_wake_cycle(benchmark::State& state) {
 }
 BENCHMARK(floor_libevent_io_wake_cycle)->UseRealTime();
 
-void trellis_libevent_io_wake_cycle(benchmark::State& state) {
+void trellis_libevent_io_wake_cycle_in(benchmark::State& state, trellis::guest_io_mode mode) {
     threaded_base base;
     wake_cycle cycle;
-    trellis::libevent::run(base.get(), [&]() -> trellis::task<> {
+    trellis::libevent::run(base.get(), mode_options(mode), [&]() -> trellis::task<> {
         for (auto _ : state) {
             co_await trellis::wait_readable(cycle.loop_in());
             receive_byte(cycle.loop_in());
@@ -169,7 +194,14 @@ void trellis_libevent_io_wake_cycle(benchmark::State& state) {
         }
     });
 }
+void trellis_libevent_io_wake_cycle(benchmark::State& state) {
+    trellis_libevent_io_wake_cycle_in(state, trellis::guest_io_mode::worker_thread);
+}
 BENCHMARK(trellis_libevent_io_wake_cycle)->UseRealTime();
+void trellis_libevent_io_wake_cycle_native(benchmark::State& state) {
+    trellis_libevent_io_wake_cycle_in(state, trellis::guest_io_mode::host_native);
+}
+BENCHMARK(trellis_libevent_io_wake_cycle_native)->UseRealTime();
 
 // ---- socketpair ping-pong. ----
 
@@ -219,10 +251,10 @@ void floor_raw_epoll_ping_pong(benchmark::State& state) {
 }
 BENCHMARK(floor_raw_epoll_ping_pong)->UseRealTime();
 
-void trellis_libevent_ping_pong(benchmark::State& state) {
+void trellis_libevent_ping_pong_in(benchmark::State& state, trellis::guest_io_mode mode) {
     threaded_base base;
     echo_pair pair;
-    trellis::libevent::run(base.get(), [&state, fd = pair.fd()]() -> trellis::task<> {
+    trellis::libevent::run(base.get(), mode_options(mode), [&state, fd = pair.fd()]() -> trellis::task<> {
         for (auto _ : state) {
             send_byte(fd);
             co_await trellis::wait_readable(fd);
@@ -230,7 +262,14 @@ void trellis_libevent_ping_pong(benchmark::State& state) {
         }
     });
 }
+void trellis_libevent_ping_pong(benchmark::State& state) {
+    trellis_libevent_ping_pong_in(state, trellis::guest_io_mode::worker_thread);
+}
 BENCHMARK(trellis_libevent_ping_pong)->UseRealTime();
+void trellis_libevent_ping_pong_native(benchmark::State& state) {
+    trellis_libevent_ping_pong_in(state, trellis::guest_io_mode::host_native);
+}
+BENCHMARK(trellis_libevent_ping_pong_native)->UseRealTime();
 
 // ---- 100,000 checkpoints. ----
 
@@ -245,21 +284,38 @@ void floor_run_100k_checkpoints(benchmark::State& state) {
 }
 BENCHMARK(floor_run_100k_checkpoints)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-void trellis_libevent_100k_checkpoints(benchmark::State& state) {
+void trellis_libevent_100k_checkpoints_in(benchmark::State& state, trellis::guest_io_mode mode) {
     threaded_base base;
-    for (auto _ : state) trellis::libevent::run(base.get(), many_checkpoints);
+    for (auto _ : state) trellis::libevent::run(base.get(), mode_options(mode), many_checkpoints);
+}
+void trellis_libevent_100k_checkpoints(benchmark::State& state) {
+    trellis_libevent_100k_checkpoints_in(state, trellis::guest_io_mode::worker_thread);
 }
 BENCHMARK(trellis_libevent_100k_checkpoints)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
+void trellis_libevent_100k_checkpoints_native(benchmark::State& state) {
+    trellis_libevent_100k_checkpoints_in(state, trellis::guest_io_mode::host_native);
+}
+BENCHMARK(trellis_libevent_100k_checkpoints_native)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    return bench::run_main(argc, argv,
-                           {bench::target::ratio("libevent I/O wake cycle", "floor_libevent_io_wake_cycle",
-                                                 "trellis_libevent_io_wake_cycle", 1.5),
-                            bench::target::ratio("libevent socketpair ping-pong", "floor_raw_epoll_ping_pong",
-                                                 "trellis_libevent_ping_pong", 2.2),
-                            bench::target::ratio("libevent 100k checkpoints", "floor_run_100k_checkpoints",
-                                                 "trellis_libevent_100k_checkpoints", 1.3,
-                                                 bench::target::clock::cpu)});
+    return bench::run_main(
+        argc, argv,
+        {bench::target::ratio("libevent I/O wake cycle", "floor_libevent_io_wake_cycle",
+                              "trellis_libevent_io_wake_cycle", 1.5),
+         bench::target::ratio("libevent socketpair ping-pong", "floor_raw_epoll_ping_pong",
+                              "trellis_libevent_ping_pong", 2.2),
+         bench::target::ratio("libevent 100k checkpoints", "floor_run_100k_checkpoints",
+                              "trellis_libevent_100k_checkpoints", 1.3, bench::target::clock::cpu),
+         // Host-native waiting (run_options::guest_io): the ping-pong target,
+         // and native against the worker-thread wait (INFO).
+         bench::target::ratio("libevent socketpair ping-pong, native", "floor_raw_epoll_ping_pong",
+                              "trellis_libevent_ping_pong_native", 1.3),
+         info_ratio("libevent I/O wake cycle, native vs worker", "trellis_libevent_io_wake_cycle",
+                    "trellis_libevent_io_wake_cycle_native"),
+         info_ratio("libevent socketpair ping-pong, native vs worker", "trellis_libevent_ping_pong",
+                    "trellis_libevent_ping_pong_native"),
+         info_ratio("libevent 100k checkpoints, native vs worker", "trellis_libevent_100k_checkpoints",
+                    "trellis_libevent_100k_checkpoints_native", bench::target::clock::cpu)});
 }

@@ -16,6 +16,13 @@
 //
 // One QCoreApplication lives for the whole program; trellis::qt::run runs
 // its loop for each guest benchmark.
+//
+// Each trellis benchmark runs twice: with the worker-thread I/O wait (the
+// default; the plain name) and with host-native waiting
+// (run_options::guest_io = host_native; suffix _native), where the host
+// loop watches the run's epoll fd itself. Native ping-pong has its own
+// target against the raw epoll floor (<= 1.3x); native against worker is
+// shown for each benchmark as an INFO line.
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -30,6 +37,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <trellis/qt.hpp>
 #include <trellis/trellis.hpp>
@@ -37,6 +45,23 @@
 #include "bench_support.hpp"
 
 namespace {
+
+// The options of a guest run in the given I/O mode (run_options::guest_io):
+// each trellis benchmark runs in both, the worker-thread wait (the
+// default, the plain name) and host-native waiting (suffix _native).
+trellis::run_options mode_options(trellis::guest_io_mode mode) {
+    trellis::run_options options;
+    options.guest_io = mode;
+    return options;
+}
+
+// A ratio shown for information (INFO), with no target.
+bench::target info_ratio(std::string label, std::string reference, std::string subject,
+                         bench::target::clock time = bench::target::clock::real) {
+    bench::target t = bench::target::ratio(std::move(label), std::move(reference), std::move(subject), 0, time);
+    t.info = true;
+    return t;
+}
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
@@ -149,9 +174,9 @@ void floor_qt_io_wake_cycle(benchmark::State& state) {
 }
 BENCHMARK(floor_qt_io_wake_cycle)->UseRealTime();
 
-void trellis_qt_io_wake_cycle(benchmark::State& state) {
+void trellis_qt_io_wake_cycle_in(benchmark::State& state, trellis::guest_io_mode mode) {
     wake_cycle cycle;
-    trellis::qt::run([&]() -> trellis::task<> {
+    trellis::qt::run(mode_options(mode), [&]() -> trellis::task<> {
         for (auto _ : state) {
             co_await trellis::wait_readable(cycle.loop_in());
             receive_byte(cycle.loop_in());
@@ -159,7 +184,14 @@ void trellis_qt_io_wake_cycle(benchmark::State& state) {
         }
     });
 }
+void trellis_qt_io_wake_cycle(benchmark::State& state) {
+    trellis_qt_io_wake_cycle_in(state, trellis::guest_io_mode::worker_thread);
+}
 BENCHMARK(trellis_qt_io_wake_cycle)->UseRealTime();
+void trellis_qt_io_wake_cycle_native(benchmark::State& state) {
+    trellis_qt_io_wake_cycle_in(state, trellis::guest_io_mode::host_native);
+}
+BENCHMARK(trellis_qt_io_wake_cycle_native)->UseRealTime();
 
 // ---- socketpair ping-pong. ----
 
@@ -209,9 +241,9 @@ void floor_raw_epoll_ping_pong(benchmark::State& state) {
 }
 BENCHMARK(floor_raw_epoll_ping_pong)->UseRealTime();
 
-void trellis_qt_ping_pong(benchmark::State& state) {
+void trellis_qt_ping_pong_in(benchmark::State& state, trellis::guest_io_mode mode) {
     echo_pair pair;
-    trellis::qt::run([&state, fd = pair.fd()]() -> trellis::task<> {
+    trellis::qt::run(mode_options(mode), [&state, fd = pair.fd()]() -> trellis::task<> {
         for (auto _ : state) {
             send_byte(fd);
             co_await trellis::wait_readable(fd);
@@ -219,7 +251,14 @@ void trellis_qt_ping_pong(benchmark::State& state) {
         }
     });
 }
+void trellis_qt_ping_pong(benchmark::State& state) {
+    trellis_qt_ping_pong_in(state, trellis::guest_io_mode::worker_thread);
+}
 BENCHMARK(trellis_qt_ping_pong)->UseRealTime();
+void trellis_qt_ping_pong_native(benchmark::State& state) {
+    trellis_qt_ping_pong_in(state, trellis::guest_io_mode::host_native);
+}
+BENCHMARK(trellis_qt_ping_pong_native)->UseRealTime();
 
 // ---- 100,000 checkpoints. ----
 
@@ -234,10 +273,17 @@ void floor_run_100k_checkpoints(benchmark::State& state) {
 }
 BENCHMARK(floor_run_100k_checkpoints)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
 
+void trellis_qt_100k_checkpoints_in(benchmark::State& state, trellis::guest_io_mode mode) {
+    for (auto _ : state) trellis::qt::run(mode_options(mode), many_checkpoints);
+}
 void trellis_qt_100k_checkpoints(benchmark::State& state) {
-    for (auto _ : state) trellis::qt::run(many_checkpoints);
+    trellis_qt_100k_checkpoints_in(state, trellis::guest_io_mode::worker_thread);
 }
 BENCHMARK(trellis_qt_100k_checkpoints)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
+void trellis_qt_100k_checkpoints_native(benchmark::State& state) {
+    trellis_qt_100k_checkpoints_in(state, trellis::guest_io_mode::host_native);
+}
+BENCHMARK(trellis_qt_100k_checkpoints_native)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
@@ -249,5 +295,15 @@ int main(int argc, char** argv) {
         {bench::target::ratio("qt I/O wake cycle", "floor_qt_io_wake_cycle", "trellis_qt_io_wake_cycle", 1.5),
          bench::target::ratio("qt socketpair ping-pong", "floor_raw_epoll_ping_pong", "trellis_qt_ping_pong", 2.2),
          bench::target::ratio("qt 100k checkpoints", "floor_run_100k_checkpoints", "trellis_qt_100k_checkpoints",
-                              1.3, bench::target::clock::cpu)});
+                              1.3, bench::target::clock::cpu),
+         // Host-native waiting (run_options::guest_io): the ping-pong target,
+         // and native against the worker-thread wait (INFO).
+         bench::target::ratio("qt socketpair ping-pong, native", "floor_raw_epoll_ping_pong",
+                              "trellis_qt_ping_pong_native", 1.3),
+         info_ratio("qt I/O wake cycle, native vs worker", "trellis_qt_io_wake_cycle",
+                    "trellis_qt_io_wake_cycle_native"),
+         info_ratio("qt socketpair ping-pong, native vs worker", "trellis_qt_ping_pong",
+                    "trellis_qt_ping_pong_native"),
+         info_ratio("qt 100k checkpoints, native vs worker", "trellis_qt_100k_checkpoints",
+                    "trellis_qt_100k_checkpoints_native", bench::target::clock::cpu)});
 }

@@ -24,7 +24,8 @@ namespace trellis::glib::detail {
 // custom source rather than g_source_add_unix_fd + g_source_set_ready_time
 // because both of those wake the context (a write to its wakeup fd) on
 // every call, even from the owner thread, which would cost a syscall and
-// an extra loop iteration per wait. Here arm() and disarm() only change
+// an extra loop iteration per wait. (For the same reason the source may
+// recurse: see the constructor.) Here arm() and disarm() only change
 // fields that prepare/check read in the context's next iteration: the
 // events of our own GPollFD (g_source_add_poll) and the deadline.
 //
@@ -44,6 +45,13 @@ public:
         g_source_add_poll(&source_->base, &source_->poll);
         g_source_set_priority(&source_->base, G_PRIORITY_DEFAULT);
         g_source_set_name(&source_->base, "trellis guest run (I/O)");
+        // GLib blocks a source that cannot recurse while it dispatches, by
+        // taking its fds out of the context and putting them back, and each
+        // of those wakes the context: two eventfd writes and a wasted loop
+        // iteration per wait. Recursion is harmless here: dispatch disarms
+        // before calling into the run, so a nested iteration (a task
+        // running a nested main loop) finds the source not ready.
+        g_source_set_can_recurse(&source_->base, TRUE);
         GMainContext* target = context ? context : g_main_context_get_thread_default();
         g_source_attach(&source_->base, target);  // we keep our reference
     }

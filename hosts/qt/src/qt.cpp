@@ -1,6 +1,6 @@
 // The Qt adapter: posting the guest driver's steps to the application's
 // event loop (and, for host-native runs, watching the run's epoll fd and
-// deadline with a QSocketNotifier and a QTimer), and the non-template
+// deadline with a QSocketNotifier that is also a timer), and the non-template
 // halves of the public helpers.
 
 #include "trellis/qt.hpp"
@@ -11,7 +11,7 @@
 #include <QPointer>
 #include <QSocketNotifier>
 #include <QThread>
-#include <QTimer>
+#include <QTimerEvent>
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <utility>
 #include <string>
 
 namespace trellis::qt::detail {
@@ -55,60 +56,89 @@ struct post_target {
 QEventLoop* draining_loop = nullptr;
 
 // Host-native waiting (run_options::guest_io = host_native): a
-// QSocketNotifier (Read) on the run's epoll fd and a single-shot precise
-// QTimer for the deadline, both children of the run's receiver, so they
-// never outlive the application. The notifier stays enabled between waits
-// (enabling it registers the fd with the event dispatcher, which can wake
-// the loop each time); while disarmed its activations are ignored. It can
-// only fire spuriously while the run is busy, and then the run's next step
-// (already posted) consumes what made the fd readable.
+// QSocketNotifier (Read) on the run's epoll fd that is also the run's
+// deadline timer (QObject::startTimer, Qt::PreciseTimer), a child of the
+// run's receiver, so it never outlives the application. It handles its
+// events itself (SockAct, Timer) instead of emitting signals to a slot:
+// a wait is then one event delivery, with no signal emission, connection
+// lookup or QTimer object in between. The notifier stays enabled between
+// waits (enabling it registers the fd with the event dispatcher, which can
+// wake the loop each time); while disarmed its activations are ignored.
+// It can only fire spuriously while the run is busy, and then the run's
+// next step (already posted) consumes what made the fd readable.
 //
 // The receiver's destructor abandons a live run before ~QObject deletes its
-// children, and abandoning destroys this waiter: it stops both objects at
-// once and deletes them later (they may be the sender of the signal being
-// delivered right now); QPointer covers their deletion by the parent first.
-// The waiter lives as long as the run, so its destructor also schedules the
-// receiver's deletion (a run that completes from the notifier's signal has
-// no last posted step after which the receiver would delete itself).
+// children, and abandoning destroys the waiter: it disables the notifier
+// at once and deletes it later (its event may be being delivered right
+// now); QPointer covers its deletion by the parent first. The waiter lives
+// as long as the run, so its destructor also schedules the receiver's
+// deletion (a run that completes from the notifier's event has no last
+// posted step after which the receiver would delete itself).
+class epoll_notifier final : public QSocketNotifier {
+public:
+    epoll_notifier(int fd, QObject* parent, std::function<void()> fire)
+        : QSocketNotifier(static_cast<qintptr>(fd), QSocketNotifier::Read, parent), fire_(std::move(fire)) {}
+
+    // Starts the deadline timer, replacing any running one.
+    void start_deadline(std::chrono::milliseconds ms) {
+        stop_deadline();
+        timer_id_ = startTimer(ms, Qt::PreciseTimer);
+    }
+    void stop_deadline() noexcept {
+        if (timer_id_ != 0) killTimer(std::exchange(timer_id_, 0));
+    }
+    // Stops both watches for good (the waiter is going).
+    void retire() noexcept {
+        setEnabled(false);  // before the run closes the fd
+        stop_deadline();
+        fire_ = nullptr;
+    }
+
+protected:
+    bool event(QEvent* e) override {
+        if (e->type() == QEvent::SockAct) {
+            if (fire_) fire_();  // may retire this notifier
+            return true;
+        }
+        return QSocketNotifier::event(e);
+    }
+    void timerEvent(QTimerEvent* e) override {
+        if (e->timerId() != timer_id_) return;
+        stop_deadline();  // single-shot
+        if (fire_) fire_();
+    }
+
+private:
+    std::function<void()> fire_;
+    int timer_id_ = 0;
+};
+
 class native_watch final : public trellis::native_waiter {
 public:
     native_watch(QObject* parent, int fd, std::function<void()> on_ready)
         : on_ready_(std::move(on_ready)), receiver_(parent) {
-        notifier_ = new QSocketNotifier(static_cast<qintptr>(fd), QSocketNotifier::Read, parent);
-        timer_ = new QTimer(parent);
-        timer_->setSingleShot(true);
-        timer_->setTimerType(Qt::PreciseTimer);
-        QObject::connect(notifier_.data(), &QSocketNotifier::activated, notifier_.data(), [this] { fire(); });
-        QObject::connect(timer_.data(), &QTimer::timeout, timer_.data(), [this] { fire(); });
+        notifier_ = new epoll_notifier(fd, parent, [this] { fire(); });
     }
     ~native_watch() override {
         if (notifier_) {
-            notifier_->setEnabled(false);  // before the run closes the fd
-            notifier_->disconnect();
+            notifier_->retire();
             notifier_->deleteLater();
         }
-        if (timer_) {
-            timer_->stop();
-            timer_->disconnect();
-            timer_->deleteLater();
-        }
-        // The run is over (the waiter lives exactly as long as the run): its
-        // receiver goes too, as it does after the last step in worker mode.
         if (receiver_) receiver_->deleteLater();
     }
 
     void arm(duration timeout) override {
         armed_ = true;
         if (timeout == duration::max()) return;
-        // QTimer counts whole milliseconds: round up, so that the wait does
-        // not end before the run's deadline.
+        // Qt's timers count whole milliseconds: round up, so that the wait
+        // does not end before the run's deadline.
         const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout);
-        timer_->start(std::min(ms, std::chrono::milliseconds(std::numeric_limits<int>::max())));
+        notifier_->start_deadline(std::min(ms, std::chrono::milliseconds(std::numeric_limits<int>::max())));
     }
 
     void disarm() noexcept override {
         armed_ = false;
-        if (timer_) timer_->stop();
+        if (notifier_) notifier_->stop_deadline();
     }
 
 private:
@@ -120,8 +150,7 @@ private:
 
     std::function<void()> on_ready_;
     QPointer<QObject> receiver_;
-    QPointer<QSocketNotifier> notifier_;
-    QPointer<QTimer> timer_;
+    QPointer<epoll_notifier> notifier_;
     bool armed_ = false;
 };
 

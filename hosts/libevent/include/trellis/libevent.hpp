@@ -20,6 +20,13 @@
 //  * event_base_dispatch() returns as soon as no event is pending. While a
 //    run waits on its worker thread the base might have none, so a guest
 //    run keeps a long persistent timer pending until it ends.
+//  * Host-native runs (run_options::guest_io = guest_io_mode::host_native)
+//    add two events of their own: a persistent read event on the run's
+//    epoll fd and a timer event for its next deadline, so the base's own
+//    epoll_wait is the run's wait (no worker thread, no cross-thread
+//    post). They are freed when the run ends, or by release_base, which
+//    abandons the run first. start_guest_run requires a base made with
+//    threading in either mode.
 #pragma once
 
 #include <event2/event.h>
