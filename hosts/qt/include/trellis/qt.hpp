@@ -9,6 +9,17 @@
 // Only QtCore is needed: QGuiApplication and QApplication are
 // QCoreApplications, and no moc run is involved.
 //
+// More Qt helpers, each in its own header:
+//  * trellis/qt/signal_channel.hpp: every emission of a signal in a channel
+//    (for buttons: no click lost between awaits).
+//  * trellis/qt/cancel_on_close.hpp: cancel a window's work when it is
+//    closed, with the window kept alive until the work has cleaned up.
+//  * trellis/qt/exec_dialog.hpp: await a QDialog opened with open()
+//    (QtWidgets: dependency trellis-qt-widgets).
+//  * trellis/qt/network_reply.hpp: await a QNetworkReply (QtNetwork:
+//    dependency trellis-qt-network).
+//  * trellis/qt/gtest.hpp: TRELLIS_QT_TEST, GoogleTest bodies on the Qt loop.
+//
 // Qt's quirks, as they matter here:
 //  * Posted events. QCoreApplication::postEvent is thread-safe and takes
 //    ownership of the event, which the receiver's thread delivers from its
