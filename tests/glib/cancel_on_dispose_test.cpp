@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <string>
 #include <thread>
 
 #include <trellis/glib/cancel_on_dispose.hpp>
@@ -99,4 +100,17 @@ TRELLIS_GLIB_TEST(GlibCancelOnDispose, APointerThatIsNotAGObjectRaisesRunError) 
     EXPECT_NE(message.find("trellis::glib::cancel_on_dispose"), std::string::npos) << message;
     g_param_spec_unref(spec);
     co_return;
+}
+
+TEST(GlibCancelOnDispose, OutsideARunRaisesRunErrorNamingCancelOnDispose) {
+    GObject* object = new_object();
+    trellis::cancel_scope scope;
+    std::string message;
+    try {
+        trellis::glib::cancel_on_dispose guard(object, scope);
+    } catch (const trellis::run_error& e) {
+        message = e.what();
+    }
+    EXPECT_EQ(message.rfind("trellis::glib::cancel_on_dispose: called outside a trellis run", 0), 0u) << message;
+    g_object_unref(object);
 }

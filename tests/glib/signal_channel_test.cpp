@@ -154,3 +154,10 @@ TRELLIS_GLIB_TEST(GlibSignalChannel, MisuseRaisesRunErrorNamingSignalChannel) {
     g_object_unref(store);
     co_return;
 }
+
+TEST(GlibSignalChannel, OutsideARunRaisesRunErrorNamingSignalChannel) {
+    GListStore* store = new_store();
+    const std::string message = run_error_message([&] { (void)trellis::glib::signal_channel(store, "items-changed"); });
+    EXPECT_EQ(message.rfind("trellis::glib::signal_channel: called outside a trellis run", 0), 0u) << message;
+    g_object_unref(store);
+}

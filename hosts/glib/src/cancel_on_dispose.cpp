@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "signal_lookup.hpp"
 #include "trellis/errors.hpp"
 #include "trellis/token.hpp"
 
@@ -74,6 +75,7 @@ cancel_on_dispose::cancel_on_dispose(GObject* object, cancel_scope& scope) {
         scope.cancel();
         return;
     }
+    detail::require_run("trellis::glib::cancel_on_dispose");
     if (!G_IS_OBJECT(object))
         throw run_error("trellis::glib::cancel_on_dispose: the object must be a GObject");
     link_ = std::make_shared<detail::dispose_link>(detail::dispose_link{&scope, object, current_token()});

@@ -1,6 +1,7 @@
 #include "signal_lookup.hpp"
 
 #include "trellis/errors.hpp"
+#include "trellis/run.hpp"
 
 namespace trellis::glib::detail {
 
@@ -10,7 +11,15 @@ std::string describe(const std::string& name, GObject* instance) {
 }
 }  // namespace
 
+void require_run(const char* caller) {
+    if (!in_trellis_run())
+        throw run_error(std::string(caller) +
+                        ": called outside a trellis run; call it on the run's thread, in a task or in host code "
+                        "once the run has started (trellis::glib::run or glib::start_guest_run)");
+}
+
 void check_signal(gpointer instance, const std::string& name, const signal_shape& shape, const char* caller) {
+    require_run(caller);
     const std::string prefix = std::string(caller) + ": ";
     if (!instance || !G_IS_OBJECT(instance)) throw run_error(prefix + "the instance must be a GObject");
     GObject* object = G_OBJECT(instance);
