@@ -165,21 +165,33 @@ TEST_F(GlibAdapter, RunKeepsServingOtherSourcesOnTheContext) {
 
 // GLib gives each thread its own context: runs on several threads, each on
 // its thread's context, go on independently (and at the same time).
-TEST(GlibAdapterThreads, RunsOnSeveralThreadsEachOnItsOwnContextRunIndependently) {
+// (Both I/O modes: in host-native mode each context watches its own run's
+// epoll fd.)
+void run_on_several_threads(trellis::guest_io_mode mode) {
     constexpr int n_threads = 3;
     int results[n_threads] = {};
     std::vector<std::thread> threads;
     for (int i = 0; i < n_threads; ++i) {
-        threads.emplace_back([i, &results] {
+        threads.emplace_back([i, mode, &results] {
             GMainContext* context = g_main_context_new();
             g_main_context_push_thread_default(context);
-            results[i] = trellis::glib::run(conformance::five_sleeps_then_id, i);
+            trellis::run_options options;
+            options.guest_io = mode;
+            results[i] = trellis::glib::run(options, conformance::five_sleeps_then_id, i);
             g_main_context_pop_thread_default(context);
             g_main_context_unref(context);
         });
     }
     for (auto& t : threads) t.join();
     for (int i = 0; i < n_threads; ++i) EXPECT_EQ(results[i], i * 100 + 5);
+}
+
+TEST(GlibAdapterThreads, RunsOnSeveralThreadsEachOnItsOwnContextRunIndependently) {
+    run_on_several_threads(trellis::guest_io_mode::worker_thread);
+}
+
+TEST(GlibAdapterThreads, HostNativeRunsOnSeveralThreadsEachOnItsOwnContextRunIndependently) {
+    run_on_several_threads(trellis::guest_io_mode::host_native);
 }
 
 TEST_F(GlibAdapter, StartGuestRunWithoutAContextUsesTheThreadDefaultOne) {
