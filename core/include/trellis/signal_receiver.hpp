@@ -46,7 +46,10 @@ public:
     emission_buffer& operator=(const emission_buffer&) = delete;
 
     // How the adapter stops listening; called at most once, on the run's
-    // thread, and must not throw.
+    // thread, and must not throw. The function object itself lives as long
+    // as the buffer, so it may own the adapter's connection objects (which
+    // must not be destroyed inside the adapter's own callbacks, where
+    // stop() may be called).
     void set_disconnect(std::function<void()> disconnect) { disconnect_ = std::move(disconnect); }
 
     // One emission.
@@ -66,7 +69,7 @@ public:
     void stop(state why) noexcept {
         if (state_ != state::open) return;
         state_ = why;
-        if (auto disconnect = std::exchange(disconnect_, nullptr)) disconnect();
+        if (disconnect_) disconnect_();
         tx_.close();
     }
     // After the receive end found the channel's end: throws if the end was

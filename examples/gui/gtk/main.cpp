@@ -17,6 +17,7 @@
 #include <gtk/gtk.h>
 
 #include <trellis/glib.hpp>
+#include <trellis/glib/signal_channel.hpp>
 #include <trellis/trellis.hpp>
 
 #include <array>
@@ -242,15 +243,15 @@ task<> run_batch(app_state& app) {
 
 // ---- Buttons: awaiting a click versus a plain handler. ----
 
-// "Start all" as a loop that awaits the button's click with wait_signal:
-// the order of events reads top to bottom (click, run the batch, wait for
-// the next click) instead of being spread over callbacks and flags. Clicks
-// while a batch runs are not awaited, and the button is insensitive then.
+// "Start all" as a loop that awaits the button's clicks: the order of
+// events reads top to bottom (click, run the batch, wait for the next
+// click) instead of being spread over callbacks and flags. The clicks come
+// through a signal channel, so one made before the loop first waits is
+// kept, not lost as with wait_signal; while a batch runs the button is
+// insensitive.
 task<> start_button_loop(app_state& app) {
-    for (;;) {
-        co_await trellis::glib::wait_signal(app.start_button, "clicked");
-        co_await run_batch(app);
-    }
+    auto clicks = trellis::glib::signal_channel(app.start_button, "clicked");
+    while (co_await clicks.next()) co_await run_batch(app);
 }
 
 // A row's Cancel button as a plain GTK signal handler: cancelling is

@@ -15,15 +15,9 @@
 // every emission made before, then the end (next() gives std::nullopt,
 // receive() throws end_of_channel).
 //
-// When it is full: Qt emits synchronously and an emitter cannot be made to
-// wait, so a bounded channel cannot apply back-pressure. Rather than drop
-// an emission silently, an emission that finds `capacity` emissions still
-// unreceived breaks the channel: the connection is dropped, the receiver
-// still gets the emissions buffered before, and then its next receive
-// throws broken_resource_error saying the capacity was exceeded. The
-// default capacity, trellis::unbounded, never overflows (as Trio's and
-// qtrio's emissions channels default to an unbounded buffer); choose a
-// bound for signals that may fire faster than the task keeps up.
+// When it is full: see trellis/signal_receiver.hpp (an overflow breaks the
+// channel rather than dropping an emission silently; the default,
+// trellis::unbounded, never overflows).
 #pragma once
 
 #include <QMetaObject>
@@ -31,8 +25,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <optional>
-#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -40,7 +32,7 @@
 #include "trellis/errors.hpp"
 #include "trellis/memory_channel.hpp"
 #include "trellis/qt.hpp"
-#include "trellis/task.hpp"
+#include "trellis/signal_receiver.hpp"
 
 namespace trellis::qt {
 
@@ -59,133 +51,13 @@ struct emission<P> {
 template <class... P>
 using emission_t = typename emission<P...>::type;
 
-// The connection side of a signal channel: the send end, the context
-// object on the run's thread that the connections are made with (so
-// emissions from other threads arrive queued on that thread, and
-// destroying it disconnects), and why the send end was closed.
-// Owned by the signal_receiver, at a fixed address.
-template <class T>
-class emission_relay {
-public:
-    enum class state : unsigned char { open, sender_destroyed, overflowed, stopped };
-
-    emission_relay(send_channel<T> tx, std::size_t capacity) : tx_(std::move(tx)), capacity_(capacity) {}
-    emission_relay(const emission_relay&) = delete;
-    emission_relay& operator=(const emission_relay&) = delete;
-
-    QObject* context() noexcept { return &context_; }
-    void set_connections(QMetaObject::Connection emitted, QMetaObject::Connection destroyed) noexcept {
-        emitted_ = std::move(emitted);
-        destroyed_ = std::move(destroyed);
-    }
-
-    // One emission, on the run's thread.
-    void push(T value) {
-        if (state_ != state::open) return;
-        try {
-            tx_.send_nowait(std::move(value));
-        } catch (const would_block&) {
-            stop(state::overflowed);
-        } catch (const broken_resource_error&) {
-            stop(state::stopped);  // the receive end is closed: nobody listens
-        }
-    }
-    // Disconnects and closes the send end (idempotent).
-    void stop(state why) noexcept {
-        if (state_ != state::open) return;
-        state_ = why;
-        QObject::disconnect(emitted_);
-        QObject::disconnect(destroyed_);
-        tx_.close();
-    }
-    // After the receive end found the channel's end: throws if the end was
-    // an overflow rather than the sender's destruction.
-    void throw_if_overflowed() const {
-        if (state_ == state::overflowed)
-            throw broken_resource_error("trellis::qt::signal_channel: more than " + std::to_string(capacity_) +
-                                        " emissions were waiting to be received, so the channel stopped "
-                                        "listening; receive faster or open it with a larger capacity");
-    }
-
-private:
-    QObject context_;
-    send_channel<T> tx_;
-    std::size_t capacity_;
-    QMetaObject::Connection emitted_;
-    QMetaObject::Connection destroyed_;
-    state state_ = state::open;
+// A signal channel's connections, and the context object they are made
+// with.
+struct connection_link {
+    QObject context;
+    QMetaObject::Connection emitted;
+    QMetaObject::Connection destroyed;
 };
-
-}  // namespace detail
-
-// The receiving end of signal_channel: owns the connection to the signal
-// and a memory channel of the emissions. Move-only; owned by the task that
-// opened it (keep it in that task's frame or pass it by move). Destroying
-// or closing it disconnects from the signal and drops what was unreceived.
-// Use it on the run's thread only; it must not outlive the run.
-// Cancellation: a cancelled receive consumed nothing (as a memory
-// channel's).
-template <class T>
-class signal_receiver {
-public:
-    signal_receiver(std::unique_ptr<detail::emission_relay<T>> relay, receive_channel<T> rx)
-        : relay_(std::move(relay)), rx_(std::move(rx)) {}
-    signal_receiver(signal_receiver&&) noexcept = default;
-    signal_receiver& operator=(signal_receiver&&) noexcept = default;
-    ~signal_receiver() { close(); }
-
-    // The next emission, or std::nullopt once the sender is destroyed and
-    // every earlier emission was received: `while (auto v = co_await
-    // r.next())`. A checkpoint, also when an emission is waiting.
-    // Cancelled: nothing consumed. Throws broken_resource_error after an
-    // overflow (see the file comment), closed_resource_error on a closed
-    // receiver. Not thread-safe: run's thread.
-    task<std::optional<T>> next() {
-        std::optional<T> value = co_await rx_.next();
-        if (!value && relay_) relay_->throw_if_overflowed();
-        co_return value;
-    }
-
-    // The same, but throws end_of_channel at the end instead of returning
-    // std::nullopt.
-    task<T> receive() {
-        std::optional<T> value = co_await next();
-        if (!value) throw end_of_channel();
-        co_return std::move(*value);
-    }
-
-    // The next emission without waiting. Not a checkpoint. Throws
-    // would_block when none is waiting, end_of_channel or
-    // broken_resource_error at the end (as next() and receive()).
-    T receive_nowait() {
-        try {
-            return rx_.receive_nowait();
-        } catch (const end_of_channel&) {
-            if (relay_) relay_->throw_if_overflowed();
-            throw;
-        }
-    }
-
-    // Disconnects from the signal and closes the channel; unreceived
-    // emissions are dropped and later ones ignored. Idempotent; not a
-    // checkpoint; never throws.
-    void close() noexcept {
-        if (relay_) relay_->stop(detail::emission_relay<T>::state::stopped);
-        rx_.close();
-    }
-
-    // The memory channel's counters (current_buffer_used is the number of
-    // emissions waiting). Not a checkpoint.
-    channel_statistics statistics() const noexcept { return rx_.statistics(); }
-
-private:
-    // Invariant: relay_ is null only on a moved-from receiver, whose rx_
-    // is closed too.
-    std::unique_ptr<detail::emission_relay<T>> relay_;
-    receive_channel<T> rx_;
-};
-
-namespace detail {
 
 template <class Sender, class Signal, class... P>
 auto signal_channel_as(std::tuple<P...>*, Sender* sender, Signal signal, std::size_t capacity)
@@ -193,23 +65,25 @@ auto signal_channel_as(std::tuple<P...>*, Sender* sender, Signal signal, std::si
     using value = emission_t<P...>;
     if (!sender)
         throw run_error("trellis::qt::signal_channel: the sender is null; pass the object that emits the signal");
-    if (capacity == 0)
-        throw run_error(
-            "trellis::qt::signal_channel: capacity 0 could hold no emission; pass at least 1, or "
-            "trellis::unbounded");
-    auto channel = open_memory_channel<value>(capacity);
-    auto relay = std::make_unique<emission_relay<value>>(std::move(channel.send), capacity);
-    emission_relay<value>* r = relay.get();
-    QMetaObject::Connection emitted = QObject::connect(sender, signal, r->context(), [r](const P&... args) {
+    auto [buffer, rx] = trellis::detail::open_emission_buffer<value>(capacity, "trellis::qt::signal_channel");
+    // The connections are made with a context object on the run's thread,
+    // so emissions from other threads arrive queued there. The buffer's
+    // disconnect function owns it, so it lives exactly as long as the
+    // buffer: the raw buffer pointer in the slots never outlives it.
+    auto link = std::make_shared<connection_link>();
+    trellis::detail::emission_buffer<value>* b = buffer.get();
+    link->emitted = QObject::connect(sender, signal, &link->context, [b](const P&... args) {
         if constexpr (sizeof...(P) == 1)
-            r->push(args...);
+            b->push(args...);
         else
-            r->push(value(args...));
+            b->push(value(args...));
     });
-    QMetaObject::Connection destroyed = QObject::connect(
-        sender, &QObject::destroyed, r->context(), [r] { r->stop(emission_relay<value>::state::sender_destroyed); });
-    r->set_connections(std::move(emitted), std::move(destroyed));
-    return signal_receiver<value>(std::move(relay), std::move(channel.receive));
+    link->destroyed = QObject::connect(sender, &QObject::destroyed, &link->context, [b] { b->end(); });
+    buffer->set_disconnect([link]() noexcept {
+        QObject::disconnect(link->emitted);
+        QObject::disconnect(link->destroyed);
+    });
+    return signal_receiver<value>(std::move(buffer), std::move(rx));
 }
 
 }  // namespace detail
