@@ -32,7 +32,7 @@ enum class guest_io_mode : unsigned char {
     // loop. Works on every host; the default.
     worker_thread,
     // The host loop itself watches the run's epoll fd and its next
-    // deadline (a QSocketNotifier and a QTimer, a GSource, libevent
+    // deadline (a QSocketNotifier with its own timer, a GSource, libevent
     // events): no thread, no cross-thread post. Needs a host that provides
     // guest_host::make_native_waiter (the Qt, GLib and libevent adapters do).
     host_native,
