@@ -12,12 +12,15 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 
+#include "trellis/cancel_scope.hpp"
 #include "trellis/guest.hpp"
 #include "trellis/run.hpp"
+#include "trellis/task.hpp"
 
 namespace trellis::detail {
 
@@ -54,6 +57,29 @@ guest_run start_attached_guest_run(attached_host<Channel> attached, const run_op
     } catch (...) {
         detach(*link);
         throw;
+    }
+}
+
+// What the adapters' run_while_alive and its kind return for fn(args...),
+// as move_on_after does: for a void fn, whether fn finished (false: the
+// guard's cancellation cut it short); otherwise the value, or std::nullopt.
+template <class F, class... A>
+using guarded_result_t = std::conditional_t<std::is_void_v<async_result_t<F, A...>>, bool,
+                                            std::optional<async_result_t<F, A...>>>;
+
+// Runs fn(args...) in a cancel scope that Guard(object, scope) watches (an
+// adapter's cancel_on_destroy, cancel_on_close, cancel_on_dispose: a guard
+// that cancels the scope when something happens to the object).
+template <class Guard, class Object, class F, class... A>
+task<guarded_result_t<F, A...>> run_guarded(Object* object, F fn, A... args) {
+    static_assert(check_async_callable<F, A...>());
+    cancel_scope scope;
+    Guard guard(object, scope);
+    if constexpr (std::is_void_v<async_result_t<F, A...>>) {
+        co_await scope.run(std::move(fn), std::move(args)...);
+        co_return !scope.cancelled_caught();
+    } else {
+        co_return co_await scope.run(std::move(fn), std::move(args)...);
     }
 }
 

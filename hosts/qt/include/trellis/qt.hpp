@@ -355,18 +355,8 @@ private:
 // std::nullopt if cut short. A null object counts as already destroyed.
 // Whether it is a checkpoint depends on fn. Rethrows fn's errors.
 template <class F, class... A>
-auto run_while_alive(QObject* object, F fn, A... args)
-    -> task<std::conditional_t<std::is_void_v<trellis::detail::async_result_t<F, A...>>, bool,
-                               std::optional<trellis::detail::async_result_t<F, A...>>>> {
-    static_assert(trellis::detail::check_async_callable<F, A...>());
-    cancel_scope scope;
-    cancel_on_destroy guard(object, scope);
-    if constexpr (std::is_void_v<trellis::detail::async_result_t<F, A...>>) {
-        co_await scope.run(std::move(fn), std::move(args)...);
-        co_return !scope.cancelled_caught();
-    } else {
-        co_return co_await scope.run(std::move(fn), std::move(args)...);
-    }
+auto run_while_alive(QObject* object, F fn, A... args) -> task<trellis::detail::guarded_result_t<F, A...>> {
+    return trellis::detail::run_guarded<cancel_on_destroy>(object, std::move(fn), std::move(args)...);
 }
 
 }  // namespace trellis::qt

@@ -19,11 +19,10 @@
 #include <glib-object.h>
 
 #include <memory>
-#include <optional>
-#include <type_traits>
 #include <utility>
 
 #include "trellis/cancel_scope.hpp"
+#include "trellis/detail/host_adapter.hpp"
 #include "trellis/task.hpp"
 
 namespace trellis::glib {
@@ -63,18 +62,8 @@ private:
 // disposed. Whether it is a checkpoint depends on fn. Rethrows fn's errors;
 // throws what cancel_on_dispose throws.
 template <class F, class... A>
-auto run_while_alive(GObject* object, F fn, A... args)
-    -> task<std::conditional_t<std::is_void_v<trellis::detail::async_result_t<F, A...>>, bool,
-                               std::optional<trellis::detail::async_result_t<F, A...>>>> {
-    static_assert(trellis::detail::check_async_callable<F, A...>());
-    cancel_scope scope;
-    cancel_on_dispose guard(object, scope);
-    if constexpr (std::is_void_v<trellis::detail::async_result_t<F, A...>>) {
-        co_await scope.run(std::move(fn), std::move(args)...);
-        co_return !scope.cancelled_caught();
-    } else {
-        co_return co_await scope.run(std::move(fn), std::move(args)...);
-    }
+auto run_while_alive(GObject* object, F fn, A... args) -> task<trellis::detail::guarded_result_t<F, A...>> {
+    return trellis::detail::run_guarded<cancel_on_dispose>(object, std::move(fn), std::move(args)...);
 }
 
 }  // namespace trellis::glib

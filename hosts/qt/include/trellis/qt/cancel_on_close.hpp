@@ -100,18 +100,8 @@ private:
 // checkpoint depends on fn. Rethrows fn's errors (the held-back close is
 // made then too). Throws run_error as cancel_on_close does.
 template <class F, class... A>
-auto run_until_closed(QObject* window, F fn, A... args)
-    -> task<std::conditional_t<std::is_void_v<trellis::detail::async_result_t<F, A...>>, bool,
-                               std::optional<trellis::detail::async_result_t<F, A...>>>> {
-    static_assert(trellis::detail::check_async_callable<F, A...>());
-    cancel_scope scope;
-    cancel_on_close guard(window, scope);
-    if constexpr (std::is_void_v<trellis::detail::async_result_t<F, A...>>) {
-        co_await scope.run(std::move(fn), std::move(args)...);
-        co_return !scope.cancelled_caught();
-    } else {
-        co_return co_await scope.run(std::move(fn), std::move(args)...);
-    }
+auto run_until_closed(QObject* window, F fn, A... args) -> task<trellis::detail::guarded_result_t<F, A...>> {
+    return trellis::detail::run_guarded<cancel_on_close>(window, std::move(fn), std::move(args)...);
 }
 
 }  // namespace trellis::qt
