@@ -7,6 +7,10 @@
 // refers to the sources only while they live: sources_ turn null, under the
 // mutex, when the run ends (detach) or when the context destroys them
 // (finalize), and every later post is dropped.
+//
+// Host-native runs (run_options::guest_io) also get a native_watch: one
+// more source, owned by the run, that polls the run's epoll fd and carries
+// its deadline (see the note above the class).
 
 #include <algorithm>
 #include <chrono>
