@@ -35,11 +35,10 @@
 #include <QObject>
 #include <QPointer>
 
-#include <optional>
-#include <type_traits>
 #include <utility>
 
 #include "trellis/cancel_scope.hpp"
+#include "trellis/detail/host_adapter.hpp"
 #include "trellis/task.hpp"
 
 class QEvent;
