@@ -14,7 +14,10 @@
 //    source attached to it; our sources' finalize then drops the queued
 //    step callbacks unrun and abandons the run (a warning on stderr, the
 //    done callback not called, later trellis calls raise run_error).
-//    After that, posts from the worker thread are dropped safely.
+//    After that, posts from the worker thread are dropped safely. (In
+//    host-native mode, run_options::guest_io, there is no worker: the run's
+//    fd and deadline are watched by one more source of ours on the context,
+//    destroyed with the others.)
 //  * Each thread has a *thread-default* context (g_main_context_push_thread_default),
 //    which is where GIO delivers the results of async calls started on that
 //    thread. The functions here use it by default, falling back to the
@@ -23,8 +26,9 @@
 //    that thread: tasks, host callbacks and the done callback all run there.
 //  * A source only runs when no source of higher priority (lower number)
 //    is ready, so one that is always ready starves everything below it.
-//    The run's wake-ups from its worker thread (I/O results, changes made by
-//    host code) come at G_PRIORITY_DEFAULT, like GIO's async results; a run
+//    The run's wake-ups (I/O results from its worker thread, or the
+//    native source's, and changes made by host code) come at
+//    G_PRIORITY_DEFAULT, like GIO's async results; a run
 //    that stays busy continues at G_PRIORITY_DEFAULT_IDLE, so it never
 //    starves redraws, input or other idle work.
 #pragma once

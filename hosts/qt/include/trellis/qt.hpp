@@ -39,7 +39,8 @@
 //    live, the receiver abandons the run (guest_run::host_gone: task frames
 //    destroyed unresumed, a warning on stderr, the done callback never
 //    called), its pending steps die unrun, and the worker's later posts are
-//    dropped.
+//    dropped (in host-native mode, run_options::guest_io, the run's socket
+//    notifier, a child of the receiver, goes with it: there is no worker).
 //  * Nested loops. QDialog::exec(), QEventLoop::exec() and processEvents()
 //    deliver events from inside whatever called them. A trellis task that
 //    runs one holds up the whole run until it returns, as any blocking call
