@@ -54,15 +54,7 @@ void on_disposed(gpointer data, GObject*) noexcept {
     // The weak reference is consumed: the holder is ours to free.
     std::shared_ptr<dispose_link> link = std::move(*holder);
     delete holder;
-    if (std::this_thread::get_id() == link->run_thread) {
-        cancel_on_run_thread(link);
-        return;
-    }
-    try {
-        link->token.run_sync_soon([link] { cancel_on_run_thread(link); });
-    } catch (...) {
-        // The run is over: nothing left to cancel.
-    }
+    on_run_thread(link->run_thread, link->token, [link] { cancel_on_run_thread(link); });
 }
 
 }  // namespace

@@ -22,12 +22,6 @@ namespace trellis::glib::detail {
 
 namespace {
 
-// GLib hands our closure and weak reference to an emitting (or disposing)
-// thread under its own locks, which the C++ memory model (and so
-// ThreadSanitizer) cannot see through; this counter makes the hand-off
-// explicit, as in wait_signal.cpp.
-std::atomic<unsigned> handed_off{0};
-
 struct emission_link : std::enable_shared_from_this<emission_link> {
     emission_capture capture;
     std::function<void()> gone;
@@ -37,19 +31,6 @@ struct emission_link : std::enable_shared_from_this<emission_link> {
     std::thread::id run_thread = std::this_thread::get_id();
     std::atomic<bool> instance_gone{false};  // the weak reference was notified
     bool connected = true;                   // run's thread
-
-    // Runs `fn` on the run's thread: now, or through the token.
-    void on_run_thread(std::function<void()> fn) noexcept {
-        if (std::this_thread::get_id() == run_thread) {
-            fn();
-            return;
-        }
-        try {
-            token.run_sync_soon(std::move(fn));
-        } catch (...) {
-            // The run is over: nobody receives any more.
-        }
-    }
 
     // Run's thread. Undoes the connection while the instance still lives.
     void disconnect() noexcept {
@@ -68,7 +49,7 @@ struct emission_link : std::enable_shared_from_this<emission_link> {
         std::shared_ptr<emission_link> self = static_cast<emission_link*>(data)->shared_from_this();
         self->instance_gone = true;  // GObject drops the weak reference itself
         // GObject has destroyed the instance's handlers before notifying.
-        self->on_run_thread([self] {
+        on_run_thread(self->run_thread, self->token, [self] {
             self->connected = false;
             self->gone();
         });
@@ -85,7 +66,7 @@ struct emission_link : std::enable_shared_from_this<emission_link> {
         } catch (...) {
             return;  // out of memory copying an argument: this emission is lost
         }
-        self->on_run_thread(std::move(delivery));
+        on_run_thread(self->run_thread, self->token, std::move(delivery));
     }
 
     static void free_closure_data(gpointer data, GClosure*) noexcept {

@@ -41,4 +41,16 @@ void check_signal(gpointer instance, const std::string& name, const signal_shape
     }
 }
 
+void on_run_thread(std::thread::id run_thread, const trellis::token& token, std::function<void()> fn) noexcept {
+    if (std::this_thread::get_id() == run_thread) {
+        fn();
+        return;
+    }
+    try {
+        token.run_sync_soon(std::move(fn));
+    } catch (...) {
+        // The run is over: nobody waits any more.
+    }
+}
+
 }  // namespace trellis::glib::detail

@@ -25,14 +25,6 @@ namespace trellis::glib::detail {
 
 namespace {
 
-// GLib hands our closure and weak reference to an emitting (or disposing)
-// thread under its own locks, which the C++ memory model, and so
-// ThreadSanitizer, cannot see through. This counter makes the hand-off
-// explicit: the waiting side bumps it (release) once the state is complete
-// and before connecting; the callbacks read it (acquire) before touching
-// the state.
-std::atomic<unsigned> handed_off{0};
-
 // Shared by the waiting frame and the closure (which may outlive the wait
 // by the length of an emission in progress on another thread).
 struct wait_state {
@@ -68,12 +60,7 @@ struct wait_state {
 
     // Any thread: hands the end of the wait to the run's thread.
     static void deliver_from(const std::shared_ptr<wait_state>& self) noexcept {
-        if (std::this_thread::get_id() == self->run_thread) return deliver(self);
-        try {
-            self->token.run_sync_soon([self] { deliver(self); });
-        } catch (...) {
-            // The run is over; nobody waits any more.
-        }
+        on_run_thread(self->run_thread, self->token, [self] { deliver(self); });
     }
 
     static void on_weak_notify(gpointer data, GObject* object) noexcept {
