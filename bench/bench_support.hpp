@@ -172,6 +172,13 @@ struct target {
                 std::move(counter_name), limit, std::move(unit), clock::real, goal::at_least,
                 false};
     }
+    // Like ratio, but no target: the line ends with INFO.
+    static target comparison(std::string label, std::string reference, std::string subject,
+                             clock time = clock::real) {
+        target t = ratio(std::move(label), std::move(reference), std::move(subject), 0, time);
+        t.info = true;
+        return t;
+    }
     // Like counter_ratio, but no target: the line ends with INFO.
     static target counter_comparison(std::string label, std::string reference, std::string subject,
                                      std::string counter_name, std::string unit) {

@@ -51,14 +51,6 @@ trellis::run_options mode_options(trellis::guest_io_mode mode) {
     return options;
 }
 
-// A ratio shown for information (INFO), with no target.
-bench::target info_ratio(std::string label, std::string reference, std::string subject,
-                         bench::target::clock time = bench::target::clock::real) {
-    bench::target t = bench::target::ratio(std::move(label), std::move(reference), std::move(subject), 0, time);
-    t.info = true;
-    return t;
-}
-
 [[noreturn]] void die(const char* what) {
     std::perror(what);
     std::abort();
@@ -301,10 +293,10 @@ int main(int argc, char** argv) {
          // and native against the worker-thread wait (INFO).
          bench::target::ratio("glib socketpair ping-pong, native", "floor_raw_epoll_ping_pong",
                               "trellis_glib_ping_pong_native", 1.3),
-         info_ratio("glib I/O wake cycle, native vs worker", "trellis_glib_io_wake_cycle",
-                    "trellis_glib_io_wake_cycle_native"),
-         info_ratio("glib socketpair ping-pong, native vs worker", "trellis_glib_ping_pong",
-                    "trellis_glib_ping_pong_native"),
-         info_ratio("glib 100k checkpoints, native vs worker", "trellis_glib_100k_checkpoints",
-                    "trellis_glib_100k_checkpoints_native", bench::target::clock::cpu)});
+         bench::target::comparison("glib I/O wake cycle, native vs worker", "trellis_glib_io_wake_cycle",
+                                   "trellis_glib_io_wake_cycle_native"),
+         bench::target::comparison("glib socketpair ping-pong, native vs worker", "trellis_glib_ping_pong",
+                                   "trellis_glib_ping_pong_native"),
+         bench::target::comparison("glib 100k checkpoints, native vs worker", "trellis_glib_100k_checkpoints",
+                                   "trellis_glib_100k_checkpoints_native", bench::target::clock::cpu)});
 }

@@ -53,14 +53,6 @@ trellis::run_options mode_options(trellis::guest_io_mode mode) {
     return options;
 }
 
-// A ratio shown for information (INFO), with no target.
-bench::target info_ratio(std::string label, std::string reference, std::string subject,
-                         bench::target::clock time = bench::target::clock::real) {
-    bench::target t = bench::target::ratio(std::move(label), std::move(reference), std::move(subject), 0, time);
-    t.info = true;
-    return t;
-}
-
 [[noreturn]] void die(const char* what) {
     std::perror(what);
     std::abort();
@@ -312,10 +304,10 @@ int main(int argc, char** argv) {
          // and native against the worker-thread wait (INFO).
          bench::target::ratio("libevent socketpair ping-pong, native", "floor_raw_epoll_ping_pong",
                               "trellis_libevent_ping_pong_native", 1.3),
-         info_ratio("libevent I/O wake cycle, native vs worker", "trellis_libevent_io_wake_cycle",
-                    "trellis_libevent_io_wake_cycle_native"),
-         info_ratio("libevent socketpair ping-pong, native vs worker", "trellis_libevent_ping_pong",
-                    "trellis_libevent_ping_pong_native"),
-         info_ratio("libevent 100k checkpoints, native vs worker", "trellis_libevent_100k_checkpoints",
-                    "trellis_libevent_100k_checkpoints_native", bench::target::clock::cpu)});
+         bench::target::comparison("libevent I/O wake cycle, native vs worker", "trellis_libevent_io_wake_cycle",
+                                   "trellis_libevent_io_wake_cycle_native"),
+         bench::target::comparison("libevent socketpair ping-pong, native vs worker", "trellis_libevent_ping_pong",
+                                   "trellis_libevent_ping_pong_native"),
+         bench::target::comparison("libevent 100k checkpoints, native vs worker", "trellis_libevent_100k_checkpoints",
+                                   "trellis_libevent_100k_checkpoints_native", bench::target::clock::cpu)});
 }
