@@ -16,31 +16,38 @@ void wake_sleeper(timer& alarm) {
 }
 }  // namespace
 
-sleep_awaiter::~sleep_awaiter() {
-    if (alarm_.armed()) task_->owner->disarm_timer(alarm_);
+template <sleep_call Call>
+sleep_awaiter<Call>::~sleep_awaiter() {
+    if (alarm_.armed()) this->task_->owner->disarm_timer(alarm_);
 }
 
-void sleep_awaiter::enqueue(task_state& task) {
+template <sleep_call Call>
+void sleep_awaiter<Call>::enqueue(task_state& task) {
     if (deadline_ == inf) return;
     alarm_.fire = &wake_sleeper;
     alarm_.owner = &task;
     task.owner->arm_timer(alarm_, deadline_);
 }
 
-lowlevel::abort_result sleep_awaiter::abort(const std::exception_ptr&) noexcept {
-    task_->owner->disarm_timer(alarm_);
+template <sleep_call Call>
+lowlevel::abort_result sleep_awaiter<Call>::abort(const std::exception_ptr&) noexcept {
+    this->task_->owner->disarm_timer(alarm_);
     return lowlevel::abort_result::succeeded;
 }
 
+template class sleep_awaiter<sleep_call::sleep>;
+template class sleep_awaiter<sleep_call::sleep_until>;
+template class sleep_awaiter<sleep_call::sleep_forever>;
+
 }  // namespace detail
 
-detail::sleep_awaiter sleep(duration d) {
+detail::sleep_awaiter<detail::sleep_call::sleep> sleep(duration d) {
     detail::check_timeout(d, "trellis::sleep");
     // A sleep that starts now and ends at a deadline: the deadline is
     // computed when the awaitable is created, which is when it is awaited in
     // `co_await sleep(d)`.
     const time_point now = detail::current_runner_or_throw("trellis::sleep").now();
-    return detail::sleep_awaiter(detail::saturating_add(now, d));
+    return detail::sleep_awaiter<detail::sleep_call::sleep>(detail::saturating_add(now, d));
 }
 
 }  // namespace trellis

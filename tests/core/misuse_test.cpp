@@ -3,6 +3,7 @@
 #include <trellis/trellis.hpp>
 #include <trellis/testing/gtest.hpp>
 
+#include <coroutine>
 #include <future>
 #include <string>
 #include <thread>
@@ -117,6 +118,24 @@ TEST(Misuse, TaskLocalSetOutsideARunRaisesRunErrorNamingIt) {
     static trellis::task_local<int> some_local(0);
     const auto message = run_error_message([] { (void)some_local.set(1); });
     EXPECT_TRUE(says_outside_a_run(message, "task_local::set")) << message;
+}
+
+// Awaited outside a run (a coroutine that is not a trellis task awaits it:
+// await_suspend is what such a coroutine calls), each sleep names itself.
+TEST(Misuse, SleepUntilAwaitedOutsideARunRaisesRunErrorNamingIt) {
+    const auto message = run_error_message([] {
+        auto sleeping = trellis::sleep_until(trellis::inf);
+        sleeping.await_suspend(std::noop_coroutine());
+    });
+    EXPECT_TRUE(says_outside_a_run(message, "trellis::sleep_until")) << message;
+}
+
+TEST(Misuse, SleepForeverAwaitedOutsideARunRaisesRunErrorNamingIt) {
+    const auto message = run_error_message([] {
+        auto sleeping = trellis::sleep_forever();
+        sleeping.await_suspend(std::noop_coroutine());
+    });
+    EXPECT_TRUE(says_outside_a_run(message, "trellis::sleep_forever")) << message;
 }
 
 TEST(Misuse, RunVarGetOutsideARunRaisesRunErrorNamingIt) {
