@@ -14,6 +14,7 @@
 #include <QTimerEvent>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <limits>
 #include <memory>
@@ -50,6 +51,12 @@ struct post_target {
     // the receiver is being destroyed. Other threads read it under the
     // mutex and post while holding it, so no post reaches a dead receiver.
     QObject* receiver = nullptr;
+    // Bumped (release) by a post from another thread once its event is
+    // built, read (acquire) by the receiver before it runs one. Qt's queue
+    // already orders the two, but with locks inside libQt6Core, which
+    // ThreadSanitizer does not see: without this it reports the event the
+    // poster built and the receiver reads as a race.
+    std::atomic<unsigned> posts{0};
 };
 
 // The nested loop run_application_loop is in, if any (application thread).
@@ -177,6 +184,7 @@ public:
         guest_host h;
         h.run_sync_soon_threadsafe = [target = target_](std::function<void()> fn) {
             auto event = std::make_unique<call_event>(std::move(fn));
+            target->posts.fetch_add(1, std::memory_order_release);
             std::lock_guard lock(target->mutex);
             if (target->receiver) QCoreApplication::postEvent(target->receiver, event.release());
             // else: the application is gone; the callback dies unrun, after
@@ -200,6 +208,7 @@ public:
 protected:
     bool event(QEvent* e) override {
         if (e->type() != call_event_type()) return QObject::event(e);
+        target_->posts.load(std::memory_order_acquire);
         static_cast<call_event*>(e)->run();
         if (run_ && run_->finished()) deleteLater();
         return true;
