@@ -108,3 +108,21 @@ TRELLIS_QT_TEST(QtCancelOnClose, AnObjectWithoutCloseSlotIsMisuse) {
     EXPECT_THROW(trellis::qt::cancel_on_close(&plain, scope), trellis::run_error);
     co_return;
 }
+
+// The canonical single-window app: the main task is the window's work, and
+// the run ends right after the held-back close is made again. The window
+// (WA_DeleteOnClose, no parent) is closed and deleted before qt::run
+// returns, not left behind in the event queue.
+TEST(QtCancelOnCloseInARun, TheHeldBackCloseIsMadeBeforeQtRunReturns) {
+    QPointer<QWidget> window = new QWidget;
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->show();
+    QTimer::singleShot(1ms, window.data(), [&] { window->close(); });
+    int code = trellis::qt::run([&]() -> task<> {
+        co_await trellis::qt::run_until_closed(window, []() -> task<> { co_await trellis::sleep_forever(); });
+    });
+    EXPECT_EQ(code, 0);
+    const bool deleted = window.isNull();
+    delete window.data();  // so that a failure does not leak it
+    EXPECT_TRUE(deleted);
+}

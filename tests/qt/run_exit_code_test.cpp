@@ -47,6 +47,23 @@ TEST_F(QtRunExitCode, VoidMainTaskGivesTheCodeTheAppPassedToExit) {
     EXPECT_EQ(code, 7);
 }
 
+TEST_F(QtRunExitCode, AQuitLeftOverFromOneRunDoesNotEndTheNext) {
+    // The app exits in the step that ends the run: the loop stops with 7
+    // before the run's own quit is delivered, which stays queued.
+    int first = trellis::qt::run([]() -> task<> {
+        QCoreApplication::exit(7);
+        co_return;
+    });
+    EXPECT_EQ(first, 7);
+    bool slept = false;
+    int second = trellis::qt::run([&]() -> task<> {
+        co_await trellis::sleep(20ms);
+        slept = true;
+    });
+    EXPECT_TRUE(slept);  // not cancelled by the first run's quit
+    EXPECT_EQ(second, 0);
+}
+
 TEST_F(QtRunExitCode, AValueMainTaskStillReturnsItsValue) {
     int value = trellis::qt::run([]() -> task<int> { co_return 42; });
     EXPECT_EQ(value, 42);

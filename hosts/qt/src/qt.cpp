@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QEvent>
 #include <QEventLoop>
+#include <QMetaObject>
 #include <QPointer>
 #include <QSocketNotifier>
 #include <QThread>
@@ -61,6 +62,11 @@ struct post_target {
 
 // The nested loop run_application_loop is in, if any (application thread).
 QEventLoop* draining_loop = nullptr;
+// Which run_application_loop call is in progress (application thread):
+// its number, 0 when none. A quit posted for one call that has ended by
+// the time it is delivered must not stop a later one.
+unsigned current_loop = 0;
+unsigned loops_started = 0;
 
 // Host-native waiting (run_options::guest_io = host_native): a
 // QSocketNotifier (Read) on the run's epoll fd that is also the run's
@@ -246,7 +252,14 @@ void application_link::attach(const guest_run& run) {
 bool in_event_loop() noexcept { return QThread::currentThread()->loopLevel() > 0; }
 
 int run_application_loop(const bool& done, const std::function<void()>& cancel) {
-    const int code = QCoreApplication::exec();
+    struct in_progress {
+        in_progress() noexcept { current_loop = ++loops_started; }
+        ~in_progress() {
+            current_loop = 0;
+            draining_loop = nullptr;
+        }
+    } guard;
+    const int code = QCoreApplication::exec();  // delivers deferred deletes once it has returned
     if (done) return code;
     // The application's loop ended before the run: cancel the main task and
     // keep delivering events until the run is over.
@@ -254,15 +267,26 @@ int run_application_loop(const bool& done, const std::function<void()>& cancel) 
     QEventLoop loop;
     draining_loop = &loop;
     while (!done) loop.exec();
-    draining_loop = nullptr;
+    // As exec() does: what the last iteration deleteLater()'d (a window
+    // closed with WA_DeleteOnClose) is deleted now, not leaked.
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
     return code;
 }
 
 void quit_application_loop() {
-    if (draining_loop)
-        draining_loop->quit();
-    else
-        QCoreApplication::exit(0);
+    // Posted, so that the events posted before it (what the run's last step
+    // posted, such as the close a cancel_on_close guard held back) are
+    // delivered before qt::run returns.
+    QMetaObject::invokeMethod(
+        QCoreApplication::instance(),
+        [loop = current_loop] {
+            if (loop == 0 || loop != current_loop) return;  // that loop is over already
+            if (draining_loop)
+                draining_loop->quit();
+            else
+                QCoreApplication::exit(0);
+        },
+        Qt::QueuedConnection);
 }
 
 void signal_wait::watch_destroyed(QObject* sender, lowlevel::task_handle task) {

@@ -110,7 +110,8 @@ bool in_event_loop() noexcept;
 // loop until `done` is true, after calling `cancel`. Returns the code the
 // application's loop ended with (QCoreApplication::exit's argument).
 int run_application_loop(const bool& done, const std::function<void()>& cancel);
-// Stops whichever loop run_application_loop is in.
+// Stops whichever loop run_application_loop is in, once the events posted
+// before this call have been delivered.
 void quit_application_loop();
 
 // Signals declared with a trailing QPrivateSignal argument may only be
@@ -217,8 +218,11 @@ guest_run start_guest_run(Done done, F fn, A... args) {
 
 // Runs fn(args...) as a guest of the Qt event loop: starts the run, runs
 // QCoreApplication::exec() and quits it when the run is over, then returns
-// fn's value or rethrows its error. Call it from main(), after creating the
-// application and before its loop runs. If the loop ends first
+// fn's value or rethrows its error. The quit is posted, so what was posted
+// before the run ended (such as a close that cancel_on_close held back) is
+// delivered, and what it deleteLater()'d deleted, before run() returns.
+// Call it from main(), after creating the application and before its loop
+// runs. If the loop ends first
 // (QCoreApplication::exit(code), quit(), the last window closed), the main
 // task is cancelled and run() keeps the loop going until the run is over.
 // A fn that returns nothing (task<>) makes run() return an int for main()
