@@ -213,8 +213,8 @@ public:
 
 protected:
     bool event(QEvent* e) override {
+        target_->posts.load(std::memory_order_acquire);  // before reading the event at all
         if (e->type() != call_event_type()) return QObject::event(e);
-        target_->posts.load(std::memory_order_acquire);
         static_cast<call_event*>(e)->run();
         if (run_ && run_->finished()) deleteLater();
         return true;
