@@ -80,17 +80,13 @@ trellis::task<> drive(QWidget* window, QPushButton* start, QLabel* label) {
 }
 
 trellis::task<> app_main(QWidget* window, QPushButton* start, QLabel* label, bool script) {
-    // Its end comes once the window is deleted (destroyed() closes it).
-    auto window_gone = trellis::qt::signal_channel(window, &QObject::destroyed);
     auto body = [=](trellis::nursery& n) -> trellis::task<> {
         if (script) n.start_soon(drive, window, start, label);
         co_await window_main(window, start, label);
     };
     co_await trellis::open_nursery(body);
-    // The window's close (and its deletion) come from the event loop after
-    // window_main returns: wait for them before ending the app.
-    while (co_await window_gone.next()) {
-    }
+    // The window's held-back close is still queued: qt::run delivers it
+    // (and deletes the window) before it returns.
 }
 
 int main(int argc, char** argv) {
