@@ -126,3 +126,24 @@ TEST(QtCancelOnCloseInARun, TheHeldBackCloseIsMadeBeforeQtRunReturns) {
     delete window.data();  // so that a failure does not leak it
     EXPECT_TRUE(deleted);
 }
+
+// The same when the app's loop ends first, in the same callback as the
+// close: qt::run cancels the main task and drains the loop until the run is
+// over; the close the guard held back, and the deletion it leads to, still
+// happen before it returns.
+TEST(QtCancelOnCloseInARun, TheHeldBackCloseIsMadeWhenTheAppExitedFirst) {
+    QPointer<QWidget> window = new QWidget;
+    window->setAttribute(Qt::WA_DeleteOnClose);
+    window->show();
+    QTimer::singleShot(1ms, window.data(), [&] {
+        window->close();
+        QCoreApplication::exit(3);
+    });
+    int code = trellis::qt::run([&]() -> task<> {
+        co_await trellis::qt::run_until_closed(window, []() -> task<> { co_await trellis::sleep_forever(); });
+    });
+    EXPECT_EQ(code, 3);
+    const bool deleted = window.isNull();
+    delete window.data();  // so that a failure does not leak it
+    EXPECT_TRUE(deleted);
+}
