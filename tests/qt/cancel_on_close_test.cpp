@@ -109,22 +109,26 @@ TRELLIS_QT_TEST(QtCancelOnClose, AnObjectWithoutCloseSlotIsMisuse) {
     co_return;
 }
 
-// The canonical single-window app: the main task is the window's work, and
-// the run ends right after the held-back close is made again. The window
+namespace {
+
+// qt::run whose main task is the window's work (until cancelled): the
+// canonical single-window app.
+int run_window_work(const QPointer<QWidget>& window) {
+    return trellis::qt::run([&window]() -> task<> {
+        co_await trellis::qt::run_until_closed(window, []() -> task<> { co_await trellis::sleep_forever(); });
+    });
+}
+
+}  // namespace
+
+// The run ends right after the held-back close is made again. The window
 // (WA_DeleteOnClose, no parent) is closed and deleted before qt::run
 // returns, not left behind in the event queue.
 TEST(QtCancelOnCloseInARun, TheHeldBackCloseIsMadeBeforeQtRunReturns) {
-    QPointer<QWidget> window = new QWidget;
-    window->setAttribute(Qt::WA_DeleteOnClose);
-    window->show();
-    QTimer::singleShot(1ms, window.data(), [&] { window->close(); });
-    int code = trellis::qt::run([&]() -> task<> {
-        co_await trellis::qt::run_until_closed(window, []() -> task<> { co_await trellis::sleep_forever(); });
-    });
-    EXPECT_EQ(code, 0);
-    const bool deleted = window.isNull();
-    delete window.data();  // so that a failure does not leak it
-    EXPECT_TRUE(deleted);
+    window_with_button w;
+    QTimer::singleShot(1ms, w.window.data(), [&] { w.window->close(); });
+    EXPECT_EQ(run_window_work(w.window), 0);
+    EXPECT_TRUE(w.window.isNull());
 }
 
 // The same when the app's loop ends first, in the same callback as the
@@ -132,18 +136,11 @@ TEST(QtCancelOnCloseInARun, TheHeldBackCloseIsMadeBeforeQtRunReturns) {
 // over; the close the guard held back, and the deletion it leads to, still
 // happen before it returns.
 TEST(QtCancelOnCloseInARun, TheHeldBackCloseIsMadeWhenTheAppExitedFirst) {
-    QPointer<QWidget> window = new QWidget;
-    window->setAttribute(Qt::WA_DeleteOnClose);
-    window->show();
-    QTimer::singleShot(1ms, window.data(), [&] {
-        window->close();
+    window_with_button w;
+    QTimer::singleShot(1ms, w.window.data(), [&] {
+        w.window->close();
         QCoreApplication::exit(3);
     });
-    int code = trellis::qt::run([&]() -> task<> {
-        co_await trellis::qt::run_until_closed(window, []() -> task<> { co_await trellis::sleep_forever(); });
-    });
-    EXPECT_EQ(code, 3);
-    const bool deleted = window.isNull();
-    delete window.data();  // so that a failure does not leak it
-    EXPECT_TRUE(deleted);
+    EXPECT_EQ(run_window_work(w.window), 3);
+    EXPECT_TRUE(w.window.isNull());
 }
