@@ -39,17 +39,11 @@
 #include <trellis/trellis.hpp>
 
 #include "bench_support.hpp"
+#include "guest_bench_support.hpp"
 
 namespace {
 
-// The options of a guest run in the given I/O mode (run_options::guest_io):
-// each trellis benchmark runs in both, the worker-thread wait (the
-// default, the plain name) and host-native waiting (suffix _native).
-trellis::run_options mode_options(trellis::guest_io_mode mode) {
-    trellis::run_options options;
-    options.guest_io = mode;
-    return options;
-}
+using bench::mode_options;
 
 [[noreturn]] void die(const char* what) {
     std::perror(what);
@@ -282,21 +276,5 @@ BENCHMARK(trellis_glib_100k_checkpoints_native)->MeasureProcessCPUTime()->UseRea
 }  // namespace
 
 int main(int argc, char** argv) {
-    return bench::run_main(
-        argc, argv,
-        {bench::target::ratio("glib I/O wake cycle", "floor_glib_io_wake_cycle", "trellis_glib_io_wake_cycle", 1.5),
-         bench::target::ratio("glib socketpair ping-pong", "floor_raw_epoll_ping_pong", "trellis_glib_ping_pong",
-                              2.2),
-         bench::target::ratio("glib 100k checkpoints", "floor_run_100k_checkpoints", "trellis_glib_100k_checkpoints",
-                              1.3, bench::target::clock::cpu),
-         // Host-native waiting (run_options::guest_io): the ping-pong target,
-         // and native against the worker-thread wait (INFO).
-         bench::target::ratio("glib socketpair ping-pong, native", "floor_raw_epoll_ping_pong",
-                              "trellis_glib_ping_pong_native", 1.3),
-         bench::target::comparison("glib I/O wake cycle, native vs worker", "trellis_glib_io_wake_cycle",
-                                   "trellis_glib_io_wake_cycle_native"),
-         bench::target::comparison("glib socketpair ping-pong, native vs worker", "trellis_glib_ping_pong",
-                                   "trellis_glib_ping_pong_native"),
-         bench::target::comparison("glib 100k checkpoints, native vs worker", "trellis_glib_100k_checkpoints",
-                                   "trellis_glib_100k_checkpoints_native", bench::target::clock::cpu)});
+    return bench::run_main(argc, argv, bench::guest_targets("glib"));
 }
